@@ -1,0 +1,14 @@
+// coio/coio.hpp: everything in coio's core (what `import asyncio` gives).
+#pragma once
+
+#include <coio/config.hpp>
+#include <coio/create_task.hpp>
+#include <coio/debug.hpp>
+#include <coio/errors.hpp>
+#include <coio/event_loop.hpp>
+#include <coio/future.hpp>
+#include <coio/result.hpp>
+#include <coio/run.hpp>
+#include <coio/sleep.hpp>
+#include <coio/task.hpp>
+#include <coio/threadsafe.hpp>

@@ -1,0 +1,161 @@
+// coio/result.hpp: a value or the exception that prevented it (what gather's
+// return_exceptions slots hold; also the storage behind task and future).
+#pragma once
+
+#include <coio/errors.hpp>
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace coio {
+
+/// Holds nothing (not finished yet), a T, or an exception. `T` may be void, a reference or a
+/// move-only type.
+template <class T>
+class result {
+  using stored = std::conditional_t<std::is_reference_v<T>, std::remove_reference_t<T>*, T>;
+
+ public:
+  result() noexcept {}
+  result(result&& other) noexcept(std::is_nothrow_move_constructible_v<stored>) { take(other); }
+  result& operator=(result&& other) noexcept(std::is_nothrow_move_constructible_v<stored>) {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  ~result() { reset(); }
+
+  static result from_error(std::exception_ptr error) {
+    result r;
+    r.set_error(std::move(error));
+    return r;
+  }
+
+  bool ok() const noexcept { return state_ == state::value; }
+  bool has_error() const noexcept { return state_ == state::error; }
+  bool empty() const noexcept { return state_ == state::empty; }
+  explicit operator bool() const noexcept { return ok(); }
+
+  template <class... Args>
+  void set_value(Args&&... args) {
+    reset();
+    if constexpr (std::is_reference_v<T>) {
+      static_assert(sizeof...(Args) == 1);
+      value_ = std::addressof(args...);
+    } else {
+      ::new (static_cast<void*>(std::addressof(value_))) stored(std::forward<Args>(args)...);
+    }
+    state_ = state::value;
+  }
+
+  void set_error(std::exception_ptr error) noexcept {
+    reset();
+    ::new (static_cast<void*>(std::addressof(error_))) std::exception_ptr(std::move(error));
+    state_ = state::error;
+  }
+
+  /// The stored exception, or null when there is none.
+  std::exception_ptr error() const noexcept { return has_error() ? error_ : nullptr; }
+
+  /// The value. Rethrows the stored exception; throws invalid_state_error when empty.
+  decltype(auto) value() & { return get(*this); }
+  decltype(auto) value() const& { return get(*this); }
+  decltype(auto) value() && { return get(std::move(*this)); }
+
+ private:
+  enum class state : unsigned char { empty, value, error };
+
+  template <class Self>
+  static decltype(auto) get(Self&& self) {
+    if (self.state_ == state::error) std::rethrow_exception(self.error_);
+    if (self.state_ == state::empty) throw invalid_state_error("result is not set");
+    if constexpr (std::is_reference_v<T>) {
+      return static_cast<T>(*self.value_);
+    } else if constexpr (std::is_rvalue_reference_v<Self&&>) {
+      return std::move(self.value_);
+    } else {
+      return (self.value_);
+    }
+  }
+
+  void take(result& other) {
+    if (other.state_ == state::value) {
+      if constexpr (std::is_reference_v<T>) {
+        value_ = other.value_;
+      } else {
+        ::new (static_cast<void*>(std::addressof(value_))) stored(std::move(other.value_));
+      }
+      state_ = state::value;
+    } else if (other.state_ == state::error) {
+      ::new (static_cast<void*>(std::addressof(error_))) std::exception_ptr(std::move(other.error_));
+      state_ = state::error;
+    }
+  }
+
+  void reset() noexcept {
+    if (state_ == state::value) {
+      if constexpr (!std::is_reference_v<T>) value_.~stored();
+    } else if (state_ == state::error) {
+      error_.~exception_ptr();
+    }
+    state_ = state::empty;
+  }
+
+  union {
+    stored value_;
+    std::exception_ptr error_;
+  };
+  state state_ = state::empty;
+};
+
+/// `result<void>`: success or an exception.
+template <>
+class result<void> {
+ public:
+  result() noexcept = default;
+  result(result&& other) noexcept : error_(std::move(other.error_)), state_(other.state_) {}
+  result& operator=(result&& other) noexcept {
+    error_ = std::move(other.error_);
+    state_ = other.state_;
+    return *this;
+  }
+
+  static result from_error(std::exception_ptr error) {
+    result r;
+    r.set_error(std::move(error));
+    return r;
+  }
+
+  bool ok() const noexcept { return state_ == state::value; }
+  bool has_error() const noexcept { return state_ == state::error; }
+  bool empty() const noexcept { return state_ == state::empty; }
+  explicit operator bool() const noexcept { return ok(); }
+
+  void set_value() noexcept {
+    error_ = nullptr;
+    state_ = state::value;
+  }
+  void set_error(std::exception_ptr error) noexcept {
+    error_ = std::move(error);
+    state_ = state::error;
+  }
+  std::exception_ptr error() const noexcept { return error_; }
+
+  /// Rethrows the stored exception; throws invalid_state_error when empty.
+  void value() const {
+    if (state_ == state::error) std::rethrow_exception(error_);
+    if (state_ == state::empty) throw invalid_state_error("result is not set");
+  }
+
+ private:
+  enum class state : unsigned char { empty, value, error };
+  std::exception_ptr error_;
+  state state_ = state::empty;
+};
+
+}  // namespace coio
