@@ -1,1 +1,129 @@
-int main() { return 0; }
+// benchmarks/coio_bench.cpp: coio's in-process workloads (see shared BENCHMARKS.md for the
+// definitions). Prints one line per workload, `name: <value> <unit> [key=value ...]`, and
+// exits non-zero when a workload computes a wrong result.
+//
+//   coio_bench [--only a,b] [--smoke]   (--smoke: tiny counts, proves it runs; figures meaningless)
+#include <coio/coio.hpp>
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+long peak_rss_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+double ns_since(clock_type::time_point start, long long ops) {
+  return std::chrono::duration<double, std::nano>(clock_type::now() - start).count() / static_cast<double>(ops);
+}
+
+[[noreturn]] void wrong(const char* workload, long long got, long long expected) {
+  fmt::print(stderr, "{}: wrong result {} (expected {})\n", workload, got, expected);
+  std::exit(1);
+}
+
+coio::task<int> trivial(int i) { co_return i; }
+
+// await_direct: N times `co_await trivial(i)`, no task.
+coio::task<> await_direct(long long n) {
+  const auto start = clock_type::now();
+  long long sum = 0;
+  for (long long i = 0; i < n; ++i) {
+    const int v = co_await trivial(static_cast<int>(i));
+    sum += v;
+  }
+  const double ns = ns_since(start, n);
+  if (sum != n * (n - 1) / 2) wrong("await_direct", sum, n * (n - 1) / 2);
+  fmt::print("await_direct: {:.2f} ns/op n={}\n", ns, n);
+}
+
+// spawn_await: N times create a task from trivial(i) and await it.
+coio::task<> spawn_await(long long n) {
+  const auto start = clock_type::now();
+  long long sum = 0;
+  for (long long i = 0; i < n; ++i) {
+    auto f = coio::create_task(trivial(static_cast<int>(i)));
+    const int v = co_await std::move(f);
+    sum += v;
+  }
+  const double ns = ns_since(start, n);
+  if (sum != n * (n - 1) / 2) wrong("spawn_await", sum, n * (n - 1) / 2);
+  fmt::print("spawn_await: {:.2f} ns/op n={}\n", ns, n);
+}
+
+coio::task<> yielder(long long n, long long& count) {
+  for (long long i = 0; i < n; ++i) {
+    co_await coio::sleep(std::chrono::seconds(0));
+    ++count;
+  }
+}
+
+// yield_switch: 2 tasks, each N times sleep(0); ns per switch = elapsed / (2N).
+coio::task<> yield_switch(long long n) {
+  long long count = 0;
+  const auto start = clock_type::now();
+  auto a = coio::create_task(yielder(n, count));
+  auto b = coio::create_task(yielder(n, count));
+  co_await a;
+  co_await b;
+  const double ns = ns_since(start, 2 * n);
+  if (count != 2 * n) wrong("yield_switch", count, 2 * n);
+  fmt::print("yield_switch: {:.2f} ns/op n={}\n", ns, 2 * n);
+}
+
+struct workload {
+  const char* name;
+  std::function<coio::task<>(long long)> body;
+  long long full;
+  long long smoke;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool smoke = false;
+  std::set<std::string> only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--smoke") {
+      smoke = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      std::stringstream list(argv[++i]);
+      for (std::string name; std::getline(list, name, ',');) only.insert(name);
+    } else {
+      fmt::print(stderr, "usage: coio_bench [--only a,b] [--smoke]\n");
+      return 2;
+    }
+  }
+  const std::vector<workload> workloads = {
+      {"await_direct", await_direct, 1'000'000, 1'000},
+      {"spawn_await", spawn_await, 1'000'000, 1'000},
+      {"yield_switch", yield_switch, 1'000'000, 1'000},
+  };
+  for (const auto& w : workloads) {
+    if (!only.empty() && !only.count(w.name)) continue;
+    const long before = peak_rss_kb();
+    coio::run(w.body(smoke ? w.smoke : w.full));
+    const long after = peak_rss_kb();
+    std::fflush(stdout);
+    if (after > before) fmt::print(stderr, "{}: peak RSS +{} KiB\n", w.name, after - before);
+  }
+  return 0;
+}

@@ -14,8 +14,8 @@
 
 #define COIO_TEST_CONCAT_(a, b) a##b
 #define COIO_TEST_CONCAT(a, b) COIO_TEST_CONCAT_(a, b)
-#define COIO_TEST_CASE_IMPL_(body, ...)  \
-  static coio::task<void> body();        \
+#define COIO_TEST_CASE_IMPL_(body, ...)         \
+  static coio::task<void> body();               \
   TEST_CASE(__VA_ARGS__) { coio::run(body()); } \
   static coio::task<void> body()
 

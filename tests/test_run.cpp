@@ -64,9 +64,13 @@ TEST_CASE("run returns the main task's value", "[run]") {
   REQUIRE(coio::run(move_only_main()) == "moved");
 }
 
-TEST_CASE("run rethrows the main task's exception", "[run]") { REQUIRE_THROWS_AS(coio::run(failing()), std::logic_error); }
+TEST_CASE("run rethrows the main task's exception", "[run]") {
+  REQUIRE_THROWS_AS(coio::run(failing()), std::logic_error);
+}
 
-TEST_CASE("run inside run throws runtime_error", "[run]") { REQUIRE_THROWS_AS(coio::run(nested_run()), coio::runtime_error); }
+TEST_CASE("run inside run throws runtime_error", "[run]") {
+  REQUIRE_THROWS_AS(coio::run(nested_run()), coio::runtime_error);
+}
 
 TEST_CASE("run cancels and awaits tasks left behind", "[run]") {
   lifetime_counter life;
@@ -78,7 +82,8 @@ TEST_CASE("run cancels and awaits tasks left behind", "[run]") {
 
 TEST_CASE("a SIGINT cancels the main task and its cleanup runs", "[run][signal]") {
   // Catch2 installs its own SIGINT handler; coio::run only takes over the default one.
-  struct sigaction previous {}, fresh {};
+  struct sigaction previous {
+  }, fresh{};
   fresh.sa_handler = SIG_DFL;
   sigemptyset(&fresh.sa_mask);
   ::sigaction(SIGINT, &fresh, &previous);

@@ -10,7 +10,6 @@
 #include <ostream>
 #include <string>
 
-
 namespace coio {
 
 /// Writes every unfinished task of `loop`: its name, state, where it was created, and the
@@ -23,7 +22,8 @@ inline void dump_tasks(event_loop& loop, std::ostream& out) {
     const auto& where = s->created_at();
     const bool running = detail::this_thread.task == s;
     out << fmt::format("Task '{}' [{}]", s->name(), running ? "running" : s->state_name());
-    if (where.line() != 0) out << fmt::format(" created at {}:{} in {}", where.file_name(), where.line(), where.function_name());
+    if (where.line() != 0)
+      out << fmt::format(" created at {}:{} in {}", where.file_name(), where.line(), where.function_name());
     out << '\n';
     int depth = 1;
     for (const detail::promise_base* p = s->root_promise(); p; p = p->awaiting()) {
@@ -31,7 +31,8 @@ inline void dump_tasks(event_loop& loop, std::ostream& out) {
       out << fmt::format("{:>{}}{} at {}:{}\n", "", 2 * depth, at.function_name(), at.file_name(), at.line());
       ++depth;
     }
-    if (const detail::suspension* on = s->suspended_on()) out << fmt::format("{:>{}}awaiting {}\n", "", 2 * depth, on->what);
+    if (const detail::suspension* on = s->suspended_on())
+      out << fmt::format("{:>{}}awaiting {}\n", "", 2 * depth, on->what);
   });
   if (count == 0) out << "no live tasks\n";
 }

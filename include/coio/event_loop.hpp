@@ -105,7 +105,9 @@ class timer_handle : public callback_handle {
  public:
   timer_handle() = default;
   /// The deadline on the loop's clock.
-  std::chrono::steady_clock::time_point when() const noexcept { return node_ ? node_->deadline : std::chrono::steady_clock::time_point{}; }
+  std::chrono::steady_clock::time_point when() const noexcept {
+    return node_ ? node_->deadline : std::chrono::steady_clock::time_point{};
+  }
 
  private:
   friend class event_loop;
@@ -212,8 +214,7 @@ class event_loop {
 
   // --- tasks and futures ----------------------------------------------------------------
   template <class T>
-  future<T> create_task(task<T> t, std::string name = {},
-                        source_location where = source_location::current());
+  future<T> create_task(task<T> t, std::string name = {}, source_location where = source_location::current());
   template <class T = void>
   future<T> create_future();
 
@@ -274,7 +275,9 @@ class event_loop {
   // --- internal: used by coio's awaiters ------------------------------------------------
   /// Queues the next step of `task`.
   void schedule(detail::future_state_base* task) { ready_.push(reinterpret_cast<std::uintptr_t>(task) | tag_resume); }
-  void schedule_start(detail::future_state_base* task) { ready_.push(reinterpret_cast<std::uintptr_t>(task) | tag_start); }
+  void schedule_start(detail::future_state_base* task) {
+    ready_.push(reinterpret_cast<std::uintptr_t>(task) | tag_start);
+  }
   void add_timer(detail::timer_node* node) { timers_.push(node); }
   void remove_timer(detail::timer_node* node) noexcept { timers_.remove(node); }
   void register_state(detail::future_state_base* s) noexcept {
@@ -289,7 +292,9 @@ class event_loop {
   }
   bool closing() const noexcept { return closing_; }
   /// Queues a done callback that the loop now owns a reference to.
-  void push_callback_owned(detail::callback_node* node) { ready_.push(reinterpret_cast<std::uintptr_t>(node) | tag_callback); }
+  void push_callback_owned(detail::callback_node* node) {
+    ready_.push(reinterpret_cast<std::uintptr_t>(node) | tag_callback);
+  }
 
   template <class Rep, class Period>
   time_point deadline_after(std::chrono::duration<Rep, Period> delay) const noexcept {
@@ -374,11 +379,11 @@ inline event_loop& get_running_loop() {
 inline void callback_handle::cancel() noexcept {
   if (!node_ || node_->cancelled) return;
   node_->cancelled = true;
+  if (!node_->running) node_->fn = nullptr;  // drop captures now, as asyncio does
   if (node_->queued()) {
     node_->loop->remove_timer(node_);
-    node_->release();  // the timer heap's reference
+    node_->release();  // the timer heap's reference; ours keeps the node alive
   }
-  if (!node_->running) node_->fn = nullptr;  // drop captures now, as asyncio does
 }
 
 inline void event_loop::enter() {

@@ -135,7 +135,6 @@ class future_awaiter : private future_waiter, private suspension {
   }
 
  private:
-
   static void on_done(future_waiter* w) noexcept { static_cast<future_awaiter*>(w)->task_->wake(); }
 
   // Cancelling the awaiting task cancels the awaited future (asyncio's _fut_waiter.cancel()).
@@ -180,7 +179,9 @@ struct future_result {
 
 }  // namespace detail
 
-inline auto any_future::operator co_await() const noexcept { return detail::future_awaiter<detail::void_result>(state_); }
+inline auto any_future::operator co_await() const noexcept {
+  return detail::future_awaiter<detail::void_result>(state_);
+}
 
 /// A handle to a T that will be ready later: a task's result (create_task) or a bare future
 /// (coio::promise, loop.create_future). Copyable; copies share the state. Awaitable by any

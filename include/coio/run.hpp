@@ -87,7 +87,8 @@ class sigint_cancels_main {
 /// Throws runtime_error when a loop already runs on this thread.
 template <class T>
 T run(task<T> main, run_options options = {}) {
-  if (detail::this_thread.loop) throw runtime_error("coio::run() cannot be called while an event loop is running on this thread");
+  if (detail::this_thread.loop)
+    throw runtime_error("coio::run() cannot be called while an event loop is running on this thread");
   event_loop loop(options);
   future<T> main_future = loop.create_task(std::move(main), "main");
   {

@@ -13,8 +13,7 @@ namespace coio {
 /// Awaiter returned by sleep() and sleep_until(). The timer node lives in the awaiting frame.
 class sleep_awaiter : private detail::suspension, private detail::timer_node {
  public:
-  sleep_awaiter(std::chrono::steady_clock::time_point deadline, bool yield_only) noexcept
-      : yield_only_(yield_only) {
+  sleep_awaiter(std::chrono::steady_clock::time_point deadline, bool yield_only) noexcept : yield_only_(yield_only) {
     timer_node::deadline = deadline;
     timer_node::fire = &on_due;
     suspension::cancel = &on_cancel;
@@ -50,9 +49,7 @@ class sleep_awaiter : private detail::suspension, private detail::timer_node {
   }
 
  private:
-  static void on_due(detail::timer_node* t) {
-    static_cast<sleep_awaiter*>(t)->task_->wake();
-  }
+  static void on_due(detail::timer_node* t) { static_cast<sleep_awaiter*>(t)->task_->wake(); }
   static bool on_cancel(detail::suspension* s) noexcept {
     auto* self = static_cast<sleep_awaiter*>(s);
     if (self->queued()) self->task_->loop()->remove_timer(self);

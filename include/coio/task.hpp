@@ -83,8 +83,7 @@ class task_promise final : public promise_base {
   void unhandled_exception() noexcept { result_.set_error(std::current_exception()); }
 
   template <class U = T>
-    requires(!std::is_void_v<T> && std::is_convertible_v<U &&, T>)
-  void return_value(U&& value) {
+  requires(!std::is_void_v<T> && std::is_convertible_v<U&&, T>) void return_value(U&& value) {
     result_.set_value(std::forward<U>(value));
   }
 

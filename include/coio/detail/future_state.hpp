@@ -36,7 +36,7 @@ inline thread_local thread_context this_thread;
 struct future_waiter {
   future_waiter* prev = nullptr;
   future_waiter* next = nullptr;
-  future_state_base* owner = nullptr;          // non-null while linked
+  future_state_base* owner = nullptr;                 // non-null while linked
   void (*notify)(future_waiter*) noexcept = nullptr;  // once, when the future finishes
 };
 

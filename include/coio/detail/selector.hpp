@@ -14,13 +14,15 @@ namespace coio::detail {
 /// (EPOLLET / EV_CLEAR): no system call per operation, only when an fd opens or closes.
 template <class S>
 concept selector_backend = requires(S& s, int fd, void* token, std::int64_t timeout_ns) {
-  s.add(fd, token);     // start reporting readiness of fd, tagged with token
-  s.remove(fd);         // stop reporting (noexcept; before close)
-  s.wake();             // make a concurrent or future select() return (any thread)
+  s.add(fd, token);                      // start reporting readiness of fd, tagged with token
+  s.remove(fd);                          // stop reporting (noexcept; before close)
+  s.wake();                              // make a concurrent or future select() return (any thread)
   { s.wake_fd() } -> std::same_as<int>;  // writing 8 bytes wakes too (async-signal-safe)
   // Waits up to timeout_ns (-1: forever, 0: poll), calls on_ready(token, io_ready bits) for
   // each ready fd, and returns true when the wake-up fired (the wake is drained already).
-  { s.select(timeout_ns, [](void*, std::uint32_t) {}) } -> std::same_as<bool>;
+  {
+    s.select(timeout_ns, [](void*, std::uint32_t) {})
+    } -> std::same_as<bool>;
 };
 
 }  // namespace coio::detail

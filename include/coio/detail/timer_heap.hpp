@@ -17,8 +17,8 @@ struct timer_node {
   static constexpr std::size_t not_queued = static_cast<std::size_t>(-1);
 
   clock::time_point deadline{};
-  std::uint64_t sequence = 0;          // ties on deadline fire in the order they were armed
-  std::size_t slot = not_queued;       // index in the heap, or not_queued
+  std::uint64_t sequence = 0;           // ties on deadline fire in the order they were armed
+  std::size_t slot = not_queued;        // index in the heap, or not_queued
   void (*fire)(timer_node*) = nullptr;  // called once when the deadline passes
 
   bool queued() const noexcept { return slot != not_queued; }

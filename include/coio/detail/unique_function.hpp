@@ -19,26 +19,24 @@ class unique_function {
   };
 
   template <class F>
-  static constexpr bool fits_inline = sizeof(F) <= inline_size && alignof(F) <= alignof(std::max_align_t) &&
-                                      std::is_nothrow_move_constructible_v<F>;
+  static constexpr bool fits_inline =
+      sizeof(F) <= inline_size && alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
 
   template <class F>
   static const ops* ops_for() noexcept {
     if constexpr (fits_inline<F>) {
-      static constexpr ops table{
-          [](void* self) { (*std::launder(static_cast<F*>(self)))(); },
-          [](void* from, void* to) noexcept {
-            F* f = std::launder(static_cast<F*>(from));
-            ::new (to) F(std::move(*f));
-            f->~F();
-          },
-          [](void* self) noexcept { std::launder(static_cast<F*>(self))->~F(); }};
+      static constexpr ops table{[](void* self) { (*std::launder(static_cast<F*>(self)))(); },
+                                 [](void* from, void* to) noexcept {
+                                   F* f = std::launder(static_cast<F*>(from));
+                                   ::new (to) F(std::move(*f));
+                                   f->~F();
+                                 },
+                                 [](void* self) noexcept { std::launder(static_cast<F*>(self))->~F(); }};
       return &table;
     } else {
-      static constexpr ops table{
-          [](void* self) { (**static_cast<F**>(self))(); },
-          [](void* from, void* to) noexcept { ::new (to) F*(*static_cast<F**>(from)); },
-          [](void* self) noexcept { delete *static_cast<F**>(self); }};
+      static constexpr ops table{[](void* self) { (**static_cast<F**>(self))(); },
+                                 [](void* from, void* to) noexcept { ::new (to) F*(*static_cast<F**>(from)); },
+                                 [](void* self) noexcept { delete *static_cast<F**>(self); }};
       return &table;
     }
   }
@@ -48,8 +46,8 @@ class unique_function {
   unique_function(std::nullptr_t) noexcept {}
 
   template <class F, class D = std::decay_t<F>>
-    requires(!std::is_same_v<D, unique_function> && std::is_invocable_v<D&>)
-  unique_function(F&& f) : ops_(ops_for<D>()) {  // NOLINT: implicit like std::function
+  requires(!std::is_same_v<D, unique_function> && std::is_invocable_v<D&>) unique_function(F&& f)
+      : ops_(ops_for<D>()) {  // NOLINT: implicit like std::function
     if constexpr (fits_inline<D>) {
       ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
     } else {
