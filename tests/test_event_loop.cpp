@@ -34,6 +34,11 @@ coio::task<> wait_on(coio::future<int> f, lifetime_counter& life, int& resumed) 
 
 coio::task<int> trivial(int i) { co_return i; }
 
+coio::task<> hog_the_loop() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // blocking on purpose
+  co_return;
+}
+
 }  // namespace
 
 TEST_CASE("call_soon runs callbacks in FIFO order, one turn after scheduling", "[event_loop]") {
@@ -189,7 +194,11 @@ TEST_CASE("debug mode reports a step that holds the loop too long", "[event_loop
   loop.call_soon([&] { loop.stop(); });
   loop.run_forever();
   REQUIRE(seen.size() == 1);
-  REQUIRE(seen[0].find("took") != std::string::npos);
+  REQUIRE(seen[0].find("Executing a callback took") != std::string::npos);
+  seen.clear();
+  loop.run_until_complete(loop.create_task(hog_the_loop(), "hog"));
+  REQUIRE(seen.size() == 1);
+  REQUIRE(seen[0].find("a step of task 'hog' took") != std::string::npos);
 }
 
 TEST_CASE("get_running_loop throws outside a running loop", "[event_loop]") {

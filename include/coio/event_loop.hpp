@@ -337,7 +337,7 @@ class event_loop {
   void run_callback(detail::callback_node* node) noexcept;
   void drain_remote();
   void dispatch_signals();
-  void report_slow(std::uintptr_t entry, duration took);
+  void report_slow(std::string task_name, duration took);
 
   loop_options options_;
   detail::selector selector_;
@@ -435,11 +435,14 @@ inline void event_loop::run_once() {
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       const std::uintptr_t entry = ready_.pop();
+      // Name the task before its step runs: a finishing step frees it.
+      std::string task_name;
+      if ((entry & tag_mask) != tag_callback)
+        task_name = reinterpret_cast<detail::future_state_base*>(entry & ~tag_mask)->name();
       const time_point started = now();
-      // Describe before running: the step may finish and free the task.
       run_entry(entry);
       const duration took = now() - started;
-      if (took >= options_.slow_callback_duration) report_slow(entry, took);
+      if (took >= options_.slow_callback_duration) report_slow(std::move(task_name), took);
     }
   }
 }
@@ -512,10 +515,11 @@ inline void event_loop::dispatch_signals() {
   }
 }
 
-inline void event_loop::report_slow(std::uintptr_t entry, duration took) {
+inline void event_loop::report_slow(std::string task_name, duration took) {
   const double seconds = std::chrono::duration<double>(took).count();
-  std::string what = (entry & tag_mask) == tag_callback ? "a callback" : "a task step";
-  call_exception_handler({fmt::format("Executing {} took {:.3f} seconds", what, seconds), nullptr, {}});
+  const std::string what = task_name.empty() ? "a callback" : "a step of task '" + task_name + "'";
+  call_exception_handler(
+      {fmt::format("Executing {} took {:.3f} seconds", what, seconds), nullptr, std::move(task_name)});
 }
 
 inline void event_loop::close() {
