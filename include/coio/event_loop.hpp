@@ -67,6 +67,9 @@ struct callback_node : timer_node, future_waiter {
   void release() noexcept {
     if (--refs == 0) delete this;
   }
+
+  static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_allocator::deallocate(p, size); }
 };
 
 std::string describe_exception(const std::exception_ptr& e);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coio/config.hpp>
+#include <coio/detail/frame_allocator.hpp>
 #include <coio/detail/future_state.hpp>
 #include <coio/result.hpp>
 #include <coio/source_location.hpp>
@@ -55,6 +56,10 @@ class promise_base {
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
+
+  // Frames come from the per-thread recycler: a small co_await allocates nothing new.
+  static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { frame_allocator::deallocate(frame, size); }
 
   /// Where the coroutine function is defined (its name and line), for dump_tasks.
   const source_location& defined_at() const noexcept { return defined_at_; }

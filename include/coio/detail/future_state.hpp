@@ -3,6 +3,7 @@
 // are defined at the end of event_loop.hpp.
 #pragma once
 
+#include <coio/detail/frame_allocator.hpp>
 #include <coio/errors.hpp>
 #include <coio/result.hpp>
 #include <coio/source_location.hpp>
@@ -55,6 +56,9 @@ class future_state_base {
 
   future_state_base(const future_state_base&) = delete;
   future_state_base& operator=(const future_state_base&) = delete;
+
+  static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_allocator::deallocate(p, size); }
 
   void add_ref() noexcept { ++refs_; }
   void release() noexcept {
