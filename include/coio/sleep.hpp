@@ -72,8 +72,8 @@ class sleep_awaiter : private detail::suspension, private detail::timer_node {
 template <class Rep, class Period>
 sleep_awaiter sleep(std::chrono::duration<Rep, Period> delay) {
   auto& loop = get_running_loop();
-  const bool yield_only = delay <= std::chrono::duration<Rep, Period>::zero();
-  return sleep_awaiter(loop.deadline_after(delay), yield_only);
+  if (delay <= std::chrono::duration<Rep, Period>::zero()) return sleep_awaiter({}, true);  // a yield reads no clock
+  return sleep_awaiter(loop.deadline_after(delay), false);
 }
 
 /// Suspends the calling task until the loop's clock reaches `deadline`.
