@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -85,6 +86,35 @@ TEST_CASE("zero, negative and huge timer delays", "[event_loop]") {
   REQUIRE(huge.when() == coio::event_loop::time_point::max());
   REQUIRE(huge_hours.when() == coio::event_loop::time_point::max());
   REQUIRE_FALSE(huge.cancelled());
+}
+
+TEST_CASE("10,000 random timers fire in deadline order, FIFO on ties; cancelled ones never", "[event_loop]") {
+  coio::event_loop loop;
+  struct fired_timer {
+    coio::event_loop::time_point when;
+    int id;
+  };
+  std::vector<fired_timer> fired;
+  std::vector<coio::timer_handle> handles;
+  std::uint32_t x = 12345;  // the benchmark suite's LCG: deterministic pseudo-random delays
+  const auto base = loop.now() + 5ms;
+  for (int id = 0; id < 10'000; ++id) {
+    x = (x * 1103515245u + 12345u) & 0x7fffffffu;
+    const auto when = base + std::chrono::microseconds(x % 20'000 / 100 * 100);  // many ties
+    handles.push_back(loop.call_at(when, [&fired, when, id] { fired.push_back({when, id}); }));
+  }
+  for (int id = 0; id < 10'000; id += 3) handles[id].cancel();
+  loop.call_at(base + 25ms, [&] { loop.stop(); });
+  loop.run_forever();
+  REQUIRE(fired.size() == 10'000 - 3334);
+  for (std::size_t i = 0; i < fired.size(); ++i) {
+    REQUIRE(fired[i].id % 3 != 0);
+    if (i > 0) {
+      const bool ordered =
+          fired[i - 1].when < fired[i].when || (fired[i - 1].when == fired[i].when && fired[i - 1].id < fired[i].id);
+      REQUIRE(ordered);
+    }
+  }
 }
 
 TEST_CASE("cancelling a timer twice, and after it fired, is harmless", "[event_loop]") {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <signal.h>
 #include <unistd.h>
@@ -99,6 +100,15 @@ TEST_CASE("a SIGINT cancels the main task and its cleanup runs", "[run][signal]"
   REQUIRE(cancelled);
   REQUIRE(cleaned_up);
   REQUIRE(after.sa_handler == SIG_DFL);  // coio::run restored the disposition
+}
+
+TEST_CASE("two threads each run their own loop at the same time", "[run][threads]") {
+  int a = 0, b = 0;
+  std::thread other([&] { a = coio::run(answer()); });
+  b = coio::run(answer());
+  other.join();
+  REQUIRE(a == 42);
+  REQUIRE(b == 42);
 }
 
 TEST_CASE("run in debug mode through the environment", "[run]") {
