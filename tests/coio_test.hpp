@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>  // Catch2 2.13 (Debian 12)
 #endif
 
+#include <coio/future.hpp>
 #include <coio/run.hpp>
 #include <coio/task.hpp>
 
@@ -22,3 +23,13 @@
 /// COIO_TEST_CASE("name", "[tag]") { ... co_await ...; REQUIRE(...); }
 /// Keep co_await out of REQUIRE/CHECK: name the result first (docs/compilers.md).
 #define COIO_TEST_CASE(...) COIO_TEST_CASE_IMPL_(COIO_TEST_CONCAT(coio_test_body_, __LINE__), __VA_ARGS__)
+
+/// True when awaiting `f` ends in coio::cancelled_error (any other exception propagates).
+inline coio::task<bool> ends_cancelled(coio::any_future f) {
+  try {
+    co_await f;
+  } catch (const coio::cancelled_error&) {
+    co_return true;
+  }
+  co_return false;
+}

@@ -102,12 +102,7 @@ COIO_TEST_CASE("cancellation runs catch blocks and destructors", "[create_task][
   co_await coio::sleep(1ms);
   REQUIRE(life.alive() == 1);
   REQUIRE(f.cancel());
-  bool saw_cancel = false;
-  try {
-    co_await f;
-  } catch (const coio::cancelled_error&) {
-    saw_cancel = true;
-  }
+  const bool saw_cancel = co_await ends_cancelled(f);
   REQUIRE(saw_cancel);
   REQUIRE(caught);
   REQUIRE(cleaned_up);
@@ -142,12 +137,7 @@ COIO_TEST_CASE("cancelling a task cancels the task it is awaiting", "[create_tas
   auto outer = coio::create_task(awaits_other_void(inner));
   co_await coio::sleep(1ms);
   REQUIRE(outer.cancel("outer cancelled"));
-  bool outer_cancelled = false;
-  try {
-    co_await outer;
-  } catch (const coio::cancelled_error&) {
-    outer_cancelled = true;
-  }
+  const bool outer_cancelled = co_await ends_cancelled(outer);
   REQUIRE(outer_cancelled);
   REQUIRE(inner.cancelled());
   REQUIRE(caught);
