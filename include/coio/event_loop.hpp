@@ -60,8 +60,17 @@ struct callback_node : timer_node, future_waiter {
   std::uint32_t refs = 1;
   bool cancelled = false;
   bool running = false;
+  bool holds_subject = false;  // a done callback owns a reference once its future finished
   event_loop* loop = nullptr;
+  future_state_base* subject = nullptr;  // the future a done callback watches
   unique_function fn;
+
+  callback_node() = default;
+  callback_node(const callback_node&) = delete;
+  callback_node& operator=(const callback_node&) = delete;
+  ~callback_node() {
+    if (holds_subject) subject->release();
+  }
 
   void add_ref() noexcept { ++refs; }
   void release() noexcept {
@@ -569,7 +578,11 @@ inline void event_loop::close() {
     s->release();  // ours
     s->release();  // the loop's reference to a running task
   }
-  for (auto* s = registry_head_; s; s = s->registry_next_) s->loop_ = nullptr;
+  // Futures may outlive the loop: forget it, and drop done callbacks that can never run now.
+  for (auto* s = registry_head_; s; s = s->registry_next_) {
+    s->drop_waiters();
+    s->loop_ = nullptr;
+  }
   registry_head_ = nullptr;
   detail::this_thread = saved;
   closed_ = true;
@@ -650,6 +663,7 @@ inline void future_state_base::last_ref_gone() noexcept {
       event_loop::default_exception_handler(context);
     }
   }
+  drop_waiters();  // done callbacks of a future that now can never finish
   if (loop_) loop_->unregister_state(this);
   destroy_(this);
 }

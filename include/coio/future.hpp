@@ -275,22 +275,30 @@ void any_future::add_done_callback(F&& fn) {
   if (!loop || loop->is_closed()) throw runtime_error("event loop is closed");
   auto* node = new detail::callback_node;
   node->loop = loop;
+  node->subject = state_;  // no reference yet: a pending future must not keep itself alive
   if constexpr (std::is_invocable_v<F&, any_future&>) {
-    node->fn = [fn = std::forward<F>(fn), self = *this]() mutable { fn(self); };
+    node->fn = [fn = std::forward<F>(fn), node]() mutable {
+      node->subject->add_ref();
+      any_future done = detail::adopt_any_future(node->subject);
+      fn(done);
+    };
   } else {
     static_assert(std::is_invocable_v<F&>, "a done callback takes the future or nothing");
     node->fn = detail::unique_function(std::forward<F>(fn));
   }
   node->notify = [](detail::future_waiter* w) noexcept {
     auto* n = static_cast<detail::callback_node*>(w);
+    n->subject->add_ref();  // the future finished: keep it readable until the callback ran
+    n->holds_subject = true;
     if (n->loop->closing()) {
       n->release();
     } else {
       n->loop->push_callback_owned(n);
     }
   };
+  node->drop = [](detail::future_waiter* w) noexcept { static_cast<detail::callback_node*>(w)->release(); };
   if (state_->done()) {
-    loop->push_callback_owned(node);
+    node->notify(node);
   } else {
     state_->add_waiter(node);
   }

@@ -39,6 +39,10 @@ struct future_waiter {
   future_waiter* next = nullptr;
   future_state_base* owner = nullptr;                 // non-null while linked
   void (*notify)(future_waiter*) noexcept = nullptr;  // once, when the future finishes
+  // Done callbacks only: called instead of notify when the future can no longer finish on a
+  // live loop (its last handle went while pending, or its loop closed). Awaiters need none:
+  // they hold a reference, and their frames unlink them when destroyed.
+  void (*drop)(future_waiter*) noexcept = nullptr;
 };
 
 /// A cancellable suspension point of a task. Every coio awaiter registers one while its
@@ -82,6 +86,17 @@ class future_state_base {
       waiters_head_ = w;
     }
     waiters_tail_ = w;
+  }
+  /// Unlinks and drops every waiter that has a drop function (pending done callbacks).
+  void drop_waiters() noexcept {
+    for (future_waiter* w = waiters_head_; w;) {
+      future_waiter* next = w->next;
+      if (w->drop) {
+        remove_waiter(w);
+        w->drop(w);
+      }
+      w = next;
+    }
   }
   void remove_waiter(future_waiter* w) noexcept {
     if (w->owner != this) return;
