@@ -356,6 +356,7 @@ class event_loop {
   detail::ring_queue<std::uintptr_t> ready_;
   detail::timer_heap timers_;
   unsigned steps_since_poll_ = 0;
+  std::size_t io_sources_ = 0;  // fds registered with the selector besides its wake-up
   bool running_ = false;
   bool stop_requested_ = false;
   bool closing_ = false;
@@ -415,7 +416,9 @@ inline void event_loop::leave() noexcept {
 }
 
 inline void event_loop::run_once() {
-  if (ready_.empty() || steps_since_poll_ >= poll_interval) {
+  // With tasks ready, poll only for fairness to I/O, and only when fds are registered:
+  // remote wake-ups and signals are noticed through their atomic flags without a syscall.
+  if (ready_.empty() || (io_sources_ > 0 && steps_since_poll_ >= poll_interval)) {
     std::int64_t timeout_ns = -1;
     if (!ready_.empty() || stop_requested_) {
       timeout_ns = 0;
@@ -424,11 +427,11 @@ inline void event_loop::run_once() {
       timeout_ns = until.count() <= 0 ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(until).count();
     }
     steps_since_poll_ = 0;
-    const bool woken = selector_.select(timeout_ns, [](void*, std::uint32_t) {
+    selector_.select(timeout_ns, [](void*, std::uint32_t) {
       // No I/O sources yet besides the wake-up: streams register theirs in a later layer.
     });
-    if (woken || !signal_handlers_.empty()) dispatch_signals();
   }
+  if (!signal_handlers_.empty()) dispatch_signals();
   if (remote_pending_.load(std::memory_order_acquire)) drain_remote();
 
   if (!timers_.empty()) {
@@ -517,8 +520,8 @@ inline void event_loop::drain_remote() {
 }
 
 inline void event_loop::dispatch_signals() {
-  if (signal_handlers_.empty()) return;
   const std::uint64_t pending = detail::signal_registry::instance().take_pending(this);
+  if (pending == 0) return;
   for (int signo = 1; signo < detail::signal_registry::max_signal; ++signo) {
     if (!(pending & (std::uint64_t{1} << signo))) continue;
     if (auto it = signal_handlers_.find(signo); it != signal_handlers_.end()) {

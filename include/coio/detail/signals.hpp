@@ -34,7 +34,8 @@ class signal_registry {
       throw value_error("invalid signal number " + std::to_string(signo));
     }
     std::lock_guard guard(mutex_);
-    if (owner_ && owner_ != loop) throw runtime_error("signal handlers are owned by another event loop");
+    const event_loop* owner = owner_.load(std::memory_order_relaxed);
+    if (owner && owner != loop) throw runtime_error("signal handlers are owned by another event loop");
     if (!installed_[signo]) {
       struct sigaction action {};
       action.sa_handler = &on_signal;
@@ -44,25 +45,27 @@ class signal_registry {
       installed_[signo] = true;
       ++count_;
     }
-    owner_ = loop;
+    owner_.store(loop, std::memory_order_relaxed);
     wake_fd_.store(wake_fd, std::memory_order_release);
   }
 
   void uninstall(const event_loop* loop, int signo) noexcept {
     std::lock_guard guard(mutex_);
-    if (owner_ != loop || signo <= 0 || signo >= max_signal || !installed_[signo]) return;
+    if (owner_.load(std::memory_order_relaxed) != loop || signo <= 0 || signo >= max_signal || !installed_[signo])
+      return;
     ::sigaction(signo, &previous_[signo], nullptr);
     installed_[signo] = false;
     pending_.fetch_and(~(std::uint64_t{1} << signo), std::memory_order_acq_rel);
     if (--count_ == 0) {
-      owner_ = nullptr;
+      owner_.store(nullptr, std::memory_order_relaxed);
       wake_fd_.store(-1, std::memory_order_release);
     }
   }
 
   /// The signals that arrived since the last call, as a bit mask (owner only).
   std::uint64_t take_pending(const event_loop* loop) noexcept {
-    if (owner_ != loop) return 0;
+    if (owner_.load(std::memory_order_relaxed) != loop || pending_.load(std::memory_order_relaxed) == 0)
+      return 0;  // no RMW per turn
     return pending_.exchange(0, std::memory_order_acq_rel);
   }
 
@@ -77,7 +80,7 @@ class signal_registry {
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "needed in a signal handler");
 
   std::mutex mutex_;
-  const event_loop* owner_ = nullptr;
+  std::atomic<const event_loop*> owner_{nullptr};  // written under mutex_, read each loop turn
   int count_ = 0;
   bool installed_[max_signal] = {};
   struct sigaction previous_[max_signal] = {};
