@@ -36,7 +36,7 @@ class frame_allocator {
     return ::operator new(size);
   }
 
-  static void deallocate(void* p, std::size_t size) noexcept {
+  static void deallocate(void* p, [[maybe_unused]] std::size_t size) noexcept {
 #if !defined(COIO_ASAN)
     if (size <= max_size) {
       lists& l = this_thread_lists;
@@ -48,11 +48,11 @@ class frame_allocator {
         ++l.count[c];
         return;
       }
-      ::operator delete(p, round_up(size));
+      ::operator delete(p);  // unsized: clang 14 declares no sized global delete by default
       return;
     }
 #endif
-    ::operator delete(p, size);
+    ::operator delete(p);
   }
 
  private:
@@ -78,7 +78,7 @@ class frame_allocator {
       for (std::size_t c = 0; c < classes; ++c) {
         while (block* b = l.head[c]) {
           l.head[c] = b->next;
-          ::operator delete(b, (c + 1) * granularity);
+          ::operator delete(b);
         }
         l.count[c] = 0;
       }
