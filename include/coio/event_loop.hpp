@@ -404,7 +404,7 @@ inline void event_loop::enter() {
   if (running_) throw runtime_error("this event loop is already running");
   if (closed_) throw runtime_error("event loop is closed");
   saved_context_ = detail::this_thread;
-  detail::this_thread = {this, nullptr, 0};
+  detail::this_thread = {this, nullptr, nullptr};
   running_ = true;
   stop_requested_ = false;
 }
@@ -482,9 +482,10 @@ inline void event_loop::run_entry(std::uintptr_t entry) {
     task->started_ = true;
   }
   detail::this_thread.task = task;
-  detail::this_thread.transfer_depth = 0;
+  detail::this_thread.stack_base = static_cast<const char*>(__builtin_frame_address(0));
   task->resume_point_.resume();
   detail::this_thread.task = nullptr;
+  detail::this_thread.stack_base = nullptr;
   // The loop holds a reference until the task finishes, so `task` is still alive here.
   if (task->frame_.done()) {
     task->complete_task_(task);
@@ -558,7 +559,7 @@ inline void event_loop::close() {
     unfinished.push_back(s);
   });
   const detail::thread_context saved = detail::this_thread;
-  detail::this_thread = {this, nullptr, 0};  // destructors may still ask for the loop
+  detail::this_thread = {this, nullptr, nullptr};  // destructors may still ask for the loop
   for (auto* s : unfinished) {
     if (auto frame = std::exchange(s->frame_, nullptr)) frame.destroy();
     s->suspended_on_ = nullptr;

@@ -9,6 +9,8 @@
 #include <coio/source_location.hpp>
 
 #include <coroutine>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -20,18 +22,19 @@ class task;
 
 namespace detail {
 
-/// Past this many nested symmetric transfers in one step, the guard bounces through the
-/// ready queue so the native stack unwinds (only when COIO_TRANSFER_GUARD is on).
-inline constexpr unsigned max_nested_transfers = 256;
+/// How much native stack a step may grow through nested symmetric transfers before the
+/// guard bounces through the ready queue (see COIO_TRANSFER_GUARD in config.hpp).
+inline constexpr std::ptrdiff_t max_transfer_stack = 64 * 1024;
 
-/// Returns `next` for symmetric transfer, or (when the guard trips) queues it as the current
-/// task's next step and returns a no-op so that this native stack unwinds first.
+/// Returns `next` for symmetric transfer, or (when the stack of this step has grown past the
+/// limit) queues it as the current task's next step and returns a no-op so that the native
+/// stack unwinds first.
 inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept {
 #if COIO_TRANSFER_GUARD
-  thread_context& ctx = this_thread;
-  if (++ctx.transfer_depth >= max_nested_transfers && ctx.task) {
-    ctx.transfer_depth = 0;
-    ctx.task->reschedule(next);
+  // Stacks grow down. Outside a loop step stack_base is 0, so the difference is negative.
+  const auto here = reinterpret_cast<std::intptr_t>(__builtin_frame_address(0));
+  if (reinterpret_cast<std::intptr_t>(this_thread.stack_base) - here > max_transfer_stack) [[unlikely]] {
+    this_thread.task->reschedule(next);
     return std::noop_coroutine();
   }
 #endif

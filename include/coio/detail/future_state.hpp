@@ -28,7 +28,7 @@ class promise_base;
 struct thread_context {
   event_loop* loop = nullptr;
   future_state_base* task = nullptr;  // task whose step is executing, if any
-  unsigned transfer_depth = 0;        // nested symmetric transfers in this step (see config)
+  const char* stack_base = nullptr;   // native stack top of the current step (transfer guard)
 };
 inline thread_local thread_context this_thread;
 
