@@ -2,9 +2,11 @@
 // InvalidStateError, RuntimeError, ...).
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace coio {
 
@@ -46,6 +48,32 @@ class value_error : public error {
 class broken_promise : public error {
  public:
   broken_promise() : error("promise destroyed without a result") {}
+};
+
+/// Every failure of a coio::task_group's children, in the order they happened (Python's
+/// ExceptionGroup). Thrown even for a single failure, so that handling code has one shape.
+class exception_group : public error {
+ public:
+  explicit exception_group(std::vector<std::exception_ptr> errors)
+      : error(summary(errors)), exceptions_(std::move(errors)) {}
+
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  static std::string summary(const std::vector<std::exception_ptr>& errors) {
+    std::string text =
+        std::to_string(errors.size()) + (errors.size() == 1 ? " failure" : " failures") + " in task group";
+    if (!errors.empty()) {
+      try {
+        std::rethrow_exception(errors.front());
+      } catch (const std::exception& e) {
+        text += std::string(": ") + e.what();
+      } catch (...) {
+      }
+    }
+    return text;
+  }
+  std::vector<std::exception_ptr> exceptions_;
 };
 
 /// Thrown out of the `co_await` a cancelled task is suspended in (asyncio.CancelledError).

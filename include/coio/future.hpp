@@ -88,7 +88,9 @@ inline any_future detail::adopt_any_future(detail::future_state_base* adopted) n
 namespace detail {
 
 /// The awaiter behind `co_await fut`: waits in the future's waiter list, node in the frame.
-template <class Getter>
+/// With ForwardCancel (the default, as asyncio) cancelling the awaiting task cancels the
+/// future; without it (coio::shield) only the awaiting task is cancelled.
+template <class Getter, bool ForwardCancel = true>
 class future_awaiter : private future_waiter, private suspension {
  public:
   explicit future_awaiter(future_state_base* state) noexcept : state_(state) {
@@ -137,15 +139,23 @@ class future_awaiter : private future_waiter, private suspension {
  private:
   static void on_done(future_waiter* w) noexcept { static_cast<future_awaiter*>(w)->task_->wake(); }
 
-  // Cancelling the awaiting task cancels the awaited future (asyncio's _fut_waiter.cancel()).
-  // The task stays suspended here until that future finishes, and sees its outcome: a
-  // cancelled_error, or a value if the inner task refused the cancellation.
+  // Forwarding: cancelling the awaiting task cancels the awaited future (asyncio's
+  // _fut_waiter.cancel()). The task stays suspended here until that future finishes, and sees
+  // its outcome: a cancelled_error, or a value if the inner task refused the cancellation.
+  // Shielded: the task stops waiting at once and the future carries on.
   static bool on_cancel(suspension* s) noexcept {
     auto* self = static_cast<future_awaiter*>(s);
-    try {
-      return self->state_->cancel(self->task_->cancel_message());
-    } catch (...) {
-      return false;
+    if constexpr (ForwardCancel) {
+      try {
+        return self->state_->cancel(self->task_->cancel_message());
+      } catch (...) {
+        return false;
+      }
+    } else {
+      self->state_->remove_waiter(self);
+      self->cancelled_ = true;
+      self->task_->wake();
+      return true;
     }
   }
 
