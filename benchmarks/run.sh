@@ -38,24 +38,32 @@ done
 
 echo
 echo "== benchmarks: $runs runs each, median ($(g++ --version | head -1), -O2 -DNDEBUG)"
+workloads=${only:-$("$build_dir/benchmarks/coio_bench" --list)}
 outputs=()
 for ((i = 1; i <= runs; i++)); do
   out=$(mktemp)
-  "$build_dir/benchmarks/coio_bench" ${only:+--only "$only"} >"$out" 2>/dev/null
+  # One workload per process: peak-RSS deltas must not inherit an earlier workload's pages.
+  for w in ${workloads//,/ }; do
+    "$build_dir/benchmarks/coio_bench" --only "$w" >>"$out" 2>/dev/null
+  done
   outputs+=("$out")
 done
 python3 - "${outputs[@]}" <<'PY'
 import re, statistics, sys
-values = {}
-units = {}
+values, units, extras = {}, {}, {}
 for path in sys.argv[1:]:
     for line in open(path):
-        m = re.match(r"(\w+): ([\d.]+) (\S+)", line)
-        if m:
-            values.setdefault(m[1], []).append(float(m[2]))
-            units[m[1]] = m[3]
-print(f"{'workload':<16} {'median':>10} {'unit':<8} {'min':>10} {'max':>10}")
+        m = re.match(r"(\w+): ([-\d.]+) (\S+)(.*)", line)
+        if not m:
+            continue
+        values.setdefault(m[1], []).append(float(m[2]))
+        units[m[1]] = m[3]
+        for key, val in re.findall(r"(\w+)=([-\d.]+)", m[4]):
+            if key != "n":
+                extras.setdefault(m[1], {}).setdefault(key, []).append(float(val))
+print(f"{'workload':<18} {'median':>10} {'unit':<12} {'min':>10} {'max':>10}  extra (medians)")
 for name, vs in values.items():
-    print(f"{name:<16} {statistics.median(vs):>10.2f} {units[name]:<8} {min(vs):>10.2f} {max(vs):>10.2f}")
+    extra = " ".join(f"{k}={statistics.median(v):g}" for k, v in extras.get(name, {}).items())
+    print(f"{name:<18} {statistics.median(vs):>10.2f} {units[name]:<12} {min(vs):>10.2f} {max(vs):>10.2f}  {extra}")
 PY
 rm -f "${outputs[@]}"
