@@ -1,6 +1,7 @@
 #include <coio/as_completed.hpp>
 
 #include "coio_test.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
@@ -12,17 +13,10 @@
 
 using namespace std::chrono_literals;
 
+using samples::fails_after;
+using samples::value_after;
+
 namespace {
-
-coio::task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await coio::sleep(d);
-  co_return v;
-}
-
-coio::task<int> fails_after(std::chrono::milliseconds d) {
-  co_await coio::sleep(d);
-  throw std::runtime_error("middle failed");
-}
 
 coio::task<int> records_cancel(bool& cancelled) {
   try {
@@ -52,7 +46,7 @@ COIO_TEST_CASE("as_completed gives results in completion order", "[as_completed]
 COIO_TEST_CASE("as_completed surfaces exceptions in their completion order", "[as_completed]") {
   std::vector<coio::task<int>> tasks;
   tasks.push_back(value_after(1ms, 1));
-  tasks.push_back(fails_after(10ms));
+  tasks.push_back(fails_after(10ms, "middle failed"));
   tasks.push_back(value_after(20ms, 3));
   std::vector<std::string> seen;
   for (auto next : coio::as_completed(std::move(tasks))) {

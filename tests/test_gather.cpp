@@ -1,6 +1,7 @@
 #include <coio/gather.hpp>
 
 #include "coio_test.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
@@ -15,19 +16,12 @@
 
 using namespace std::chrono_literals;
 
+using samples::fails_after;
+using samples::value_after;
+
 namespace {
 
-coio::task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await coio::sleep(d);
-  co_return v;
-}
-
 coio::task<> nothing_after(std::chrono::milliseconds d) { co_await coio::sleep(d); }
-
-coio::task<int> fails_after(std::chrono::milliseconds d, std::string what) {
-  co_await coio::sleep(d);
-  throw std::runtime_error(what);
-}
 
 coio::task<int> records_cancel(int& cancelled, std::chrono::milliseconds d = 10s) {
   bool was_cancelled = false;

@@ -1,6 +1,7 @@
 #include <coio/wait.hpp>
 
 #include "coio_test.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
@@ -11,17 +12,10 @@
 
 using namespace std::chrono_literals;
 
+using samples::fails_after;
+using samples::value_after;
+
 namespace {
-
-coio::task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await coio::sleep(d);
-  co_return v;
-}
-
-coio::task<int> fails_after(std::chrono::milliseconds d) {
-  co_await coio::sleep(d);
-  throw std::runtime_error("failed");
-}
 
 std::vector<coio::future<int>> start(std::initializer_list<int> delays_ms) {
   std::vector<coio::future<int>> fs;

@@ -1,6 +1,7 @@
 #include <coio/wait_for.hpp>
 
 #include "coio_test.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
@@ -11,12 +12,10 @@
 
 using namespace std::chrono_literals;
 
-namespace {
+using samples::fails_after;
+using samples::value_after;
 
-coio::task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await coio::sleep(d);
-  co_return v;
-}
+namespace {
 
 coio::task<int> slow_with_cleanup(bool& cleaned_up) {
   try {

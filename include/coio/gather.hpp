@@ -54,6 +54,15 @@ future<T> as_future(future<T> f) {
   return f;
 }
 
+/// Schedules every task of `aws` (futures are kept as they are), in order.
+template <task_or_future A>
+std::vector<future<value_of<A>>> start_all(std::vector<A> aws) {
+  std::vector<future<value_of<A>>> futures;
+  futures.reserve(aws.size());
+  for (auto& a : aws) futures.push_back(as_future(std::move(a)));
+  return futures;
+}
+
 /// gather's slot for a T: void results become std::monostate.
 template <class T>
 using gather_slot = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
@@ -112,10 +121,7 @@ template <detail::task_or_future A>
 task<std::vector<detail::gather_slot<detail::value_of<A>>>> gather(std::vector<A> aws) {
   using T = detail::value_of<A>;
   static_assert(!std::is_reference_v<T>, "gather over a range needs value results");
-  std::vector<future<T>> futures;
-  futures.reserve(aws.size());
-  for (auto& a : aws) futures.push_back(detail::as_future(std::move(a)));
-  aws.clear();
+  std::vector<future<T>> futures = detail::start_all(std::move(aws));
   detail::join_set set(detail::gather_policy);
   for (auto& f : futures) set.add(f);
   co_await set.wait();
@@ -146,10 +152,7 @@ task<std::tuple<result<detail::value_of<A>>...>> gather(return_exceptions_t, A..
 template <detail::task_or_future A>
 task<std::vector<result<detail::value_of<A>>>> gather(return_exceptions_t, std::vector<A> aws) {
   using T = detail::value_of<A>;
-  std::vector<future<T>> futures;
-  futures.reserve(aws.size());
-  for (auto& a : aws) futures.push_back(detail::as_future(std::move(a)));
-  aws.clear();
+  std::vector<future<T>> futures = detail::start_all(std::move(aws));
   detail::join_set set(detail::gather_all_policy);
   for (auto& f : futures) set.add(f);
   co_await set.wait();
