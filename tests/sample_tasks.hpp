@@ -22,4 +22,10 @@ inline coio::task<int> fails_after(std::chrono::milliseconds d, std::string what
   throw std::runtime_error(what);
 }
 
+/// Lets every other ready task run `turns` times: a deterministic way to let freshly created
+/// tasks reach their first suspension point (wall-clock sleeps are not, on a loaded machine).
+inline coio::task<> yield_turns(int turns) {
+  for (int i = 0; i < turns; ++i) co_await coio::sleep(std::chrono::seconds(0));
+}
+
 }  // namespace samples

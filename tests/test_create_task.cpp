@@ -2,6 +2,7 @@
 
 #include "coio_test.hpp"
 #include "lifetime.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/sleep.hpp>
 
@@ -13,6 +14,8 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+
+using samples::yield_turns;
 
 namespace {
 
@@ -99,7 +102,7 @@ COIO_TEST_CASE("cancellation runs catch blocks and destructors", "[create_task][
   bool cleaned_up = false, caught = false;
   lifetime_counter life;
   auto f = coio::create_task(sleeper(cleaned_up, caught, life));
-  co_await coio::sleep(1ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   REQUIRE(life.alive() == 1);
   REQUIRE(f.cancel());
   const bool saw_cancel = co_await ends_cancelled(f);
@@ -135,7 +138,7 @@ COIO_TEST_CASE("cancelling a task cancels the task it is awaiting", "[create_tas
   lifetime_counter life;
   auto inner = coio::create_task(sleeper(cleaned_up, caught, life));
   auto outer = coio::create_task(awaits_other_void(inner));
-  co_await coio::sleep(1ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   REQUIRE(outer.cancel("outer cancelled"));
   const bool outer_cancelled = co_await ends_cancelled(outer);
   REQUIRE(outer_cancelled);
@@ -145,7 +148,7 @@ COIO_TEST_CASE("cancelling a task cancels the task it is awaiting", "[create_tas
 
 COIO_TEST_CASE("a task may catch its cancellation and return a value", "[create_task][cancel]") {
   auto f = coio::create_task(refuses_cancellation());
-  co_await coio::sleep(1ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   REQUIRE(f.cancel());
   const int v = co_await f;
   REQUIRE(v == 99);
@@ -155,7 +158,7 @@ COIO_TEST_CASE("a task may catch its cancellation and return a value", "[create_
 COIO_TEST_CASE("an awaiter sees the value when the inner task refuses the cancellation", "[create_task][cancel]") {
   auto inner = coio::create_task(refuses_cancellation());
   auto outer = coio::create_task(awaits_other(inner));
-  co_await coio::sleep(1ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   outer.cancel();
   const int v = co_await outer;
   REQUIRE(v == 99);

@@ -1,6 +1,7 @@
 #include <coio/debug.hpp>
 
 #include "coio_test.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
@@ -10,6 +11,8 @@
 #include <string>
 
 using namespace std::chrono_literals;
+
+using samples::yield_turns;
 
 namespace {
 
@@ -22,7 +25,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 COIO_TEST_CASE("dump_tasks shows each task with its async stack", "[debug]") {
   auto worker = coio::create_task(middle_layer(), "worker");
-  co_await coio::sleep(1ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   std::ostringstream out;
   coio::dump_tasks(out);
   const std::string text = out.str();

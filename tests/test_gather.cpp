@@ -19,6 +19,8 @@ using namespace std::chrono_literals;
 using samples::fails_after;
 using samples::value_after;
 
+using samples::yield_turns;
+
 namespace {
 
 coio::task<> nothing_after(std::chrono::milliseconds d) { co_await coio::sleep(d); }
@@ -91,7 +93,7 @@ COIO_TEST_CASE("the first failure cancels the siblings, waits for their cleanup,
 COIO_TEST_CASE("cancelling the gather cancels every child and waits for them", "[gather][cancel]") {
   int cancelled = 0;
   auto g = coio::create_task(gather_three(cancelled));
-  co_await coio::sleep(2ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   g.cancel();
   const bool gather_cancelled = co_await ends_cancelled(g);
   REQUIRE(gather_cancelled);
@@ -103,7 +105,7 @@ COIO_TEST_CASE("a child's own cancellation fails the gather with cancelled_error
   auto child = coio::create_task(records_cancel(cancelled));
   auto other = coio::create_task(value_after(30ms, 1));
   auto g = coio::create_task(coio::gather(child, other));
-  co_await coio::sleep(2ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   child.cancel();
   const bool gather_cancelled = co_await ends_cancelled(g);
   REQUIRE(gather_cancelled);

@@ -2,6 +2,7 @@
 
 #include "coio_test.hpp"
 #include "lifetime.hpp"
+#include "sample_tasks.hpp"
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
@@ -10,11 +11,13 @@
 
 using namespace std::chrono_literals;
 
+using samples::yield_turns;
+
 namespace {
 
 coio::task<int> work(lifetime_counter& life, bool& finished) {
   tracked guard(life);
-  co_await coio::sleep(20ms);
+  co_await coio::sleep(200ms);  // long enough to still run after the awaiter is cancelled
   finished = true;
   co_return 11;
 }
@@ -31,7 +34,7 @@ COIO_TEST_CASE("shield: cancelling the awaiter leaves the inner task running", "
   bool finished = false;
   auto inner = coio::create_task(work(life, finished));
   auto outer = coio::create_task(await_shielded(inner));
-  co_await coio::sleep(2ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   outer.cancel();
   const bool outer_cancelled = co_await ends_cancelled(outer);
   REQUIRE(outer_cancelled);

@@ -15,6 +15,8 @@ using namespace std::chrono_literals;
 using samples::fails_after;
 using samples::value_after;
 
+using samples::yield_turns;
+
 namespace {
 
 coio::task<> records_cancel(int& cancelled) {
@@ -110,7 +112,7 @@ COIO_TEST_CASE("a child's failure cancels the body and the other children; failu
 COIO_TEST_CASE("cancelling the parent reaches all five children", "[task_group][cancel]") {
   int cancelled = 0;
   auto parent = coio::create_task(run_five(&cancelled));
-  co_await coio::sleep(2ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   parent.cancel();
   const bool parent_cancelled = co_await ends_cancelled(parent);
   REQUIRE(parent_cancelled);

@@ -15,6 +15,8 @@ using namespace std::chrono_literals;
 using samples::fails_after;
 using samples::value_after;
 
+using samples::yield_turns;
+
 namespace {
 
 std::vector<coio::future<int>> start(std::initializer_list<int> delays_ms) {
@@ -26,7 +28,7 @@ std::vector<coio::future<int>> start(std::initializer_list<int> delays_ms) {
 }  // namespace
 
 COIO_TEST_CASE("wait(first_completed) returns the first to finish; the rest keep running", "[wait]") {
-  auto fs = start({40, 2, 30});
+  auto fs = start({400, 2, 300});
   auto r = co_await coio::wait(fs, coio::return_when::first_completed);
   REQUIRE(r.done.size() == 1);
   REQUIRE(r.done[0].result() == 2);
@@ -41,7 +43,7 @@ COIO_TEST_CASE("wait(first_completed) returns the first to finish; the rest keep
 
 COIO_TEST_CASE("wait(first_exception) returns at the first failure, or when all are done", "[wait]") {
   std::vector<coio::future<int>> fs;
-  fs.push_back(coio::create_task(value_after(30ms, 1)));
+  fs.push_back(coio::create_task(value_after(300ms, 1)));
   fs.push_back(coio::create_task(fails_after(2ms)));
   fs.push_back(coio::create_task(value_after(1ms, 3)));
   auto r = co_await coio::wait(fs, coio::return_when::first_exception);
@@ -57,7 +59,7 @@ COIO_TEST_CASE("wait(first_exception) returns at the first failure, or when all 
 }
 
 COIO_TEST_CASE("wait(all_completed) with a timeout that passes before anything is done", "[wait]") {
-  auto fs = start({50, 60});
+  auto fs = start({300, 350});
   auto r = co_await coio::wait(fs, coio::return_when::all_completed, 5ms);
   REQUIRE(r.done.empty());
   REQUIRE(r.pending.size() == 2);
@@ -73,7 +75,7 @@ COIO_TEST_CASE("wait on an empty vector returns at once", "[wait]") {
 }
 
 COIO_TEST_CASE("cancelling a wait stops waiting but leaves the futures running", "[wait][cancel]") {
-  auto fs = start({30});
+  auto fs = start({300});
   coio::current_task().cancel();
   bool cancelled = false;
   try {
@@ -85,5 +87,5 @@ COIO_TEST_CASE("cancelling a wait stops waiting but leaves the futures running",
   REQUIRE(cancelled);
   REQUIRE_FALSE(fs[0].done());
   const int v = co_await fs[0];
-  REQUIRE(v == 30);
+  REQUIRE(v == 300);
 }

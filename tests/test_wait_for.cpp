@@ -15,6 +15,8 @@ using namespace std::chrono_literals;
 using samples::fails_after;
 using samples::value_after;
 
+using samples::yield_turns;
+
 namespace {
 
 coio::task<int> slow_with_cleanup(bool& cleaned_up) {
@@ -152,7 +154,7 @@ COIO_TEST_CASE("zero and negative timeouts: work not started, timeout_error; rea
 COIO_TEST_CASE("cancelling the task awaiting wait_for cancels the inner work", "[wait_for][cancel]") {
   bool inner_cancelled = false;
   auto outer = coio::create_task(wait_for_sleeper(inner_cancelled));
-  co_await coio::sleep(2ms);
+  co_await yield_turns(5);  // every task created above reached its first suspension
   outer.cancel();
   const bool outer_cancelled = co_await ends_cancelled(outer);
   REQUIRE(outer_cancelled);  // cancelled_error, not timeout_error
