@@ -6,11 +6,14 @@
 #include <coio/create_task.hpp>
 #include <coio/debug.hpp>
 #include <coio/errors.hpp>
+#include <coio/event.hpp>
 #include <coio/event_loop.hpp>
 #include <coio/future.hpp>
 #include <coio/gather.hpp>
+#include <coio/lock.hpp>
 #include <coio/result.hpp>
 #include <coio/run.hpp>
+#include <coio/semaphore.hpp>
 #include <coio/shield.hpp>
 #include <coio/sleep.hpp>
 #include <coio/task.hpp>
