@@ -11,6 +11,7 @@
 #include <coio/future.hpp>
 #include <coio/gather.hpp>
 #include <coio/lock.hpp>
+#include <coio/queue.hpp>
 #include <coio/result.hpp>
 #include <coio/run.hpp>
 #include <coio/semaphore.hpp>

@@ -50,6 +50,25 @@ class broken_promise : public error {
   broken_promise() : error("promise destroyed without a result") {}
 };
 
+/// put_nowait on a full queue (asyncio.QueueFull).
+class queue_full : public error {
+ public:
+  queue_full() : error("queue is full") {}
+};
+
+/// get_nowait on an empty queue (asyncio.QueueEmpty).
+class queue_empty : public error {
+ public:
+  queue_empty() : error("queue is empty") {}
+};
+
+/// put on a shut-down queue, or get on one that is shut down and drained
+/// (asyncio.QueueShutDown, Python 3.13).
+class queue_shut_down : public error {
+ public:
+  queue_shut_down() : error("queue is shut down") {}
+};
+
 /// Every failure of a coio::task_group's children, in the order they happened (Python's
 /// ExceptionGroup). Thrown even for a single failure, so that handling code has one shape.
 class exception_group : public error {

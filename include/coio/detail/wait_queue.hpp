@@ -44,6 +44,8 @@ class wait_queue {
     }
 
     bool granted() const noexcept { return granted_; }
+    /// What the primitive handed over with the grant (grant_first's `ticket`).
+    int ticket() const noexcept { return ticket_; }
     /// After resumption: throws cancelled_error if the wait was cancelled. When a grant raced
     /// with a cancellation, `give_back` returns the grant to the primitive first.
     template <class GiveBack>
@@ -71,6 +73,7 @@ class wait_queue {
     bool linked_ = false;
     bool granted_ = false;
     bool cancelled_ = false;
+    int ticket_ = 0;
     future_state_base* task_ = nullptr;
   };
 
@@ -81,19 +84,21 @@ class wait_queue {
   bool empty() const noexcept { return head_ == nullptr; }
   std::size_t size() const noexcept { return size_; }
 
-  /// Removes the first waiter, marks it granted and schedules it. Returns false when none.
-  bool grant_first() noexcept {
+  /// Removes the first waiter, marks it granted with `ticket` (what it was handed, for
+  /// primitives that hand over different things) and schedules it. False when none waits.
+  bool grant_first(int ticket = 1) noexcept {
     waiter* w = head_;
     if (!w) return false;
     unlink(w);
     w->granted_ = true;
+    w->ticket_ = ticket;
     w->task_->wake();
     return true;
   }
 
-  /// Grants every waiter (event.set, notify_all).
-  void grant_all() noexcept {
-    while (grant_first()) {
+  /// Grants every waiter (event.set, notify_all, queue shutdown).
+  void grant_all(int ticket = 1) noexcept {
+    while (grant_first(ticket)) {
     }
   }
 
