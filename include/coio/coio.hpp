@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coio/as_completed.hpp>
+#include <coio/condition.hpp>
 #include <coio/config.hpp>
 #include <coio/create_task.hpp>
 #include <coio/debug.hpp>
