@@ -13,7 +13,9 @@
 #include <coio/gather.hpp>
 #include <coio/lock.hpp>
 #include <coio/queue.hpp>
+#include <coio/rate_limiter.hpp>
 #include <coio/result.hpp>
+#include <coio/retry.hpp>
 #include <coio/run.hpp>
 #include <coio/semaphore.hpp>
 #include <coio/shield.hpp>
