@@ -6,6 +6,7 @@
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -57,6 +58,22 @@ TEST_CASE("call_soon runs callbacks in FIFO order, one turn after scheduling", "
   REQUIRE(order.back() == -1);
   loop.run_once();
   REQUIRE(order.back() == -2);
+}
+
+TEST_CASE("shuffle_seed runs each turn in a seeded random order, reproducibly", "[event_loop]") {
+  auto order_with = [](std::uint64_t seed) {
+    coio::event_loop loop({.shuffle_seed = seed});
+    std::vector<int> order;
+    for (int i = 0; i < 100; ++i) loop.call_soon([&order, i] { order.push_back(i); });
+    loop.call_soon([&] { loop.stop(); });  // stop() ends the loop after the whole turn
+    loop.run_forever();
+    return order;
+  };
+  const auto a = order_with(7), b = order_with(7), c = order_with(8);
+  REQUIRE(a.size() == 100);
+  REQUIRE(a == b);  // same seed, same order
+  REQUIRE(a != c);
+  REQUIRE_FALSE(std::is_sorted(a.begin(), a.end()));  // not FIFO
 }
 
 TEST_CASE("timers with equal deadlines fire in the order they were set", "[event_loop]") {

@@ -50,6 +50,11 @@ struct loop_options {
   /// Also turned on by the environment variable COIO_DEBUG=1.
   bool debug = false;
   std::chrono::steady_clock::duration slow_callback_duration = std::chrono::milliseconds(100);
+  /// Testing aid: when non-zero, each turn runs its ready callbacks and task steps in an order
+  /// shuffled from this seed instead of FIFO. Code that is correct for any interleaving keeps
+  /// working; code that silently relies on FIFO order shows itself. Also set by the
+  /// environment variable COIO_SHUFFLE_SEED.
+  std::uint64_t shuffle_seed = 0;
 };
 
 namespace detail {
@@ -139,6 +144,11 @@ class event_loop {
     if (const char* env = std::getenv("COIO_DEBUG"); env && *env && std::strcmp(env, "0") != 0) {
       options_.debug = true;
     }
+    if (const char* env = std::getenv("COIO_SHUFFLE_SEED"); env && *env) {
+      options_.shuffle_seed = std::strtoull(env, nullptr, 10);
+    }
+    shuffle_state_ = options_.shuffle_seed;
+    shuffle_ = options_.shuffle_seed != 0;
   }
   event_loop(const event_loop&) = delete;
   event_loop& operator=(const event_loop&) = delete;
@@ -350,12 +360,24 @@ class event_loop {
   void drain_remote();
   void dispatch_signals();
   void report_slow(std::string task_name, duration took);
+  // Fisher-Yates over the first n ready entries, with a splitmix64 stream (testing aid).
+  void shuffle_ready(std::size_t n) noexcept {
+    for (std::size_t i = n; i > 1; --i) {
+      std::uint64_t z = (shuffle_state_ += 0x9e3779b97f4a7c15ull);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      z ^= z >> 31;
+      std::swap(ready_[i - 1], ready_[static_cast<std::size_t>(z % i)]);
+    }
+  }
 
   loop_options options_;
   detail::selector selector_;
   detail::ring_queue<std::uintptr_t> ready_;
   detail::timer_heap timers_;
   unsigned steps_since_poll_ = 0;
+  bool shuffle_ = false;  // FIFO unless loop_options::shuffle_seed is set
+  std::uint64_t shuffle_state_ = 0;
   std::size_t io_sources_ = 0;  // fds registered with the selector besides its wake-up
   bool running_ = false;
   bool stop_requested_ = false;
@@ -444,6 +466,7 @@ inline void event_loop::run_once() {
 
   // Only what is ready now runs in this turn; what it schedules waits for the next one.
   const std::size_t n = ready_.size();
+  if (shuffle_) shuffle_ready(n);
   steps_since_poll_ += static_cast<unsigned>(n);
   if (!options_.debug) {
     for (std::size_t i = 0; i < n; ++i) run_entry(ready_.pop());
