@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -143,6 +144,72 @@ coio::task<> wait_for_overhead(long long n) {
   fmt::print("wait_for_overhead: {:.2f} ns/op n={}\n", ns, n);
 }
 
+coio::task<> pingpong_producer(coio::queue<int>& q, long long n) {
+  for (long long i = 0; i < n; ++i) co_await q.put(static_cast<int>(i));
+}
+
+// queue_pingpong_<maxsize>: a producer puts 0..N-1 into a bounded queue, a consumer sums them.
+coio::task<> queue_pingpong(long long n, std::size_t maxsize, const char* name) {
+  coio::queue<int> q(maxsize);
+  const auto start = clock_type::now();
+  auto producer = coio::create_task(pingpong_producer(q, n));
+  long long sum = 0;
+  for (long long i = 0; i < n; ++i) {
+    const int v = co_await q.get();
+    sum += v;
+  }
+  co_await producer;
+  const double ns = ns_since(start, n);
+  if (sum != n * (n - 1) / 2) wrong(name, sum, n * (n - 1) / 2);
+  fmt::print("{}: {:.2f} ns/op n={}\n", name, ns, n);
+}
+coio::task<> queue_pingpong_1(long long n) { return queue_pingpong(n, 1, "queue_pingpong_1"); }
+coio::task<> queue_pingpong_1024(long long n) { return queue_pingpong(n, 1024, "queue_pingpong_1024"); }
+
+coio::task<> limited(coio::semaphore& s, int& active, int& peak) {
+  auto permit = co_await s.scoped_acquire();
+  peak = std::max(peak, ++active);
+  co_await coio::sleep(std::chrono::seconds(0));
+  --active;
+}
+
+// semaphore_100k: gather N tasks; each acquires semaphore(100), sleep(0), releases.
+coio::task<> semaphore_100k(long long n) {
+  coio::semaphore s(100);
+  int active = 0, peak = 0;
+  const auto start = clock_type::now();
+  std::vector<coio::task<>> tasks;
+  tasks.reserve(static_cast<std::size_t>(n));
+  for (long long i = 0; i < n; ++i) tasks.push_back(limited(s, active, peak));
+  co_await coio::gather(std::move(tasks));
+  const double ns = ns_since(start, n);
+  if (peak != std::min<long long>(100, n)) wrong("semaphore_100k", peak, 100);
+  fmt::print("semaphore_100k: {:.2f} ns/op max_concurrency={} n={}\n", ns, peak, n);
+}
+
+coio::task<> contend(coio::lock& l, long long rounds, long long& counter) {
+  for (long long i = 0; i < rounds; ++i) {
+    co_await l.acquire();
+    ++counter;
+    l.release();
+    if (i % 100 == 0) co_await coio::sleep(std::chrono::seconds(0));  // let the others in
+  }
+}
+
+// lock_contention: 100 tasks x N/100 lock/unlock.
+coio::task<> lock_contention(long long n) {
+  coio::lock l;
+  long long counter = 0;
+  const long long per_task = n / 100;
+  const auto start = clock_type::now();
+  std::vector<coio::task<>> tasks;
+  for (int t = 0; t < 100; ++t) tasks.push_back(contend(l, per_task, counter));
+  co_await coio::gather(std::move(tasks));
+  const double ns = ns_since(start, 100 * per_task);
+  if (counter != 100 * per_task) wrong("lock_contention", counter, 100 * per_task);
+  fmt::print("lock_contention: {:.2f} ns/op n={}\n", ns, 100 * per_task);
+}
+
 struct workload {
   const char* name;
   std::function<coio::task<>(long long)> body;
@@ -171,9 +238,16 @@ int main(int argc, char** argv) {
     }
   }
   const std::vector<workload> workloads = {
-      {"await_direct", await_direct, 1'000'000, 1'000}, {"spawn_await", spawn_await, 1'000'000, 1'000},
-      {"yield_switch", yield_switch, 1'000'000, 1'000}, {"gather_100k", gather_100k, 100'000, 1'000},
-      {"timers_100k", timers_100k, 100'000, 100},       {"wait_for_overhead", wait_for_overhead, 1'000'000, 1'000},
+      {"await_direct", await_direct, 1'000'000, 1'000},
+      {"spawn_await", spawn_await, 1'000'000, 1'000},
+      {"yield_switch", yield_switch, 1'000'000, 1'000},
+      {"gather_100k", gather_100k, 100'000, 1'000},
+      {"timers_100k", timers_100k, 100'000, 100},
+      {"wait_for_overhead", wait_for_overhead, 1'000'000, 1'000},
+      {"queue_pingpong_1", queue_pingpong_1, 1'000'000, 1'000},
+      {"queue_pingpong_1024", queue_pingpong_1024, 1'000'000, 1'000},
+      {"semaphore_100k", semaphore_100k, 100'000, 1'000},
+      {"lock_contention", lock_contention, 1'000'000, 10'000},
   };
   if (list) {
     for (const auto& w : workloads) fmt::print("{}\n", w.name);
