@@ -1,6 +1,7 @@
 // tests/sample_tasks.hpp: the small coroutines many combinator tests await.
 #pragma once
 
+#include <coio/errors.hpp>
 #include <coio/sleep.hpp>
 #include <coio/task.hpp>
 
@@ -20,6 +21,18 @@ inline coio::task<int> value_after(std::chrono::milliseconds d, int v) {
 inline coio::task<int> fails_after(std::chrono::milliseconds d, std::string what = "failed") {
   co_await coio::sleep(d);
   throw std::runtime_error(what);
+}
+
+/// Sleeps 10 s (far longer than any test waits); when cancelled, counts it in `cancellations`
+/// and lets the cancellation go on. Tests use it to prove a combinator cancelled what it started.
+inline coio::task<int> counts_cancellation(int& cancellations) {
+  try {
+    co_await coio::sleep(std::chrono::seconds(10));
+  } catch (const coio::cancelled_error&) {
+    ++cancellations;
+    throw;
+  }
+  co_return 0;
 }
 
 /// Lets every other ready task run `turns` times: a deterministic way to let freshly created

@@ -12,21 +12,13 @@
 
 using namespace std::chrono_literals;
 
+using samples::counts_cancellation;
 using samples::fails_after;
 using samples::value_after;
 
 using samples::yield_turns;
 
 namespace {
-
-coio::task<> records_cancel(int& cancelled) {
-  try {
-    co_await coio::sleep(10s);
-  } catch (const coio::cancelled_error&) {
-    ++cancelled;
-    throw;
-  }
-}
 
 coio::task<> fails_while_cancelled() {
   try {
@@ -45,14 +37,14 @@ coio::task<int> sum_two(coio::task_group& g, int a, int b) {
 }
 
 coio::task<> one_failure(coio::task_group& g, int* cancelled) {
-  g.create_task(records_cancel(*cancelled));
-  g.create_task(records_cancel(*cancelled));
+  g.create_task(counts_cancellation(*cancelled));
+  g.create_task(counts_cancellation(*cancelled));
   g.create_task(fails_after(2ms, "child failed"));
   co_await coio::sleep(10s);  // the body is cancelled too
 }
 
 coio::task<> five_children(coio::task_group& g, int* cancelled) {
-  for (int i = 0; i < 5; ++i) g.create_task(records_cancel(*cancelled));
+  for (int i = 0; i < 5; ++i) g.create_task(counts_cancellation(*cancelled));
   co_return;
 }
 
@@ -67,7 +59,7 @@ coio::task<> two_failures(coio::task_group& g) {
 coio::task<> inner_group(coio::task_group&) { co_await coio::task_group::run(two_failures); }
 
 coio::task<> outer_body(coio::task_group& g, int* cancelled) {
-  g.create_task(records_cancel(*cancelled));
+  g.create_task(counts_cancellation(*cancelled));
   g.create_task(inner_group(g));
   co_return;
 }

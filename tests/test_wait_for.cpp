@@ -12,6 +12,7 @@
 
 using namespace std::chrono_literals;
 
+using samples::counts_cancellation;
 using samples::fails_after;
 using samples::value_after;
 
@@ -53,18 +54,8 @@ coio::task<int> records_start(bool& started) {
   co_return 1;
 }
 
-coio::task<int> cancellable_sleeper(bool& cancelled) {
-  try {
-    co_await coio::sleep(10s);
-  } catch (const coio::cancelled_error&) {
-    cancelled = true;
-    throw;
-  }
-  co_return 0;
-}
-
-coio::task<int> wait_for_sleeper(bool& inner_cancelled) {
-  const int v = co_await coio::wait_for(cancellable_sleeper(inner_cancelled), 10s);
+coio::task<int> wait_for_sleeper(int& inner_cancelled) {
+  const int v = co_await coio::wait_for(counts_cancellation(inner_cancelled), 10s);
   co_return v;
 }
 
@@ -152,13 +143,13 @@ COIO_TEST_CASE("zero and negative timeouts: work not started, timeout_error; rea
 }
 
 COIO_TEST_CASE("cancelling the task awaiting wait_for cancels the inner work", "[wait_for][cancel]") {
-  bool inner_cancelled = false;
+  int inner_cancelled = 0;
   auto outer = coio::create_task(wait_for_sleeper(inner_cancelled));
   co_await yield_turns(5);  // every task created above reached its first suspension
   outer.cancel();
   const bool outer_cancelled = co_await ends_cancelled(outer);
   REQUIRE(outer_cancelled);  // cancelled_error, not timeout_error
-  REQUIRE(inner_cancelled);
+  REQUIRE(inner_cancelled == 1);
 }
 
 COIO_TEST_CASE("nested timeouts: only the expiring one raises; the outer sees the inner's outcome", "[wait_for]") {
