@@ -2,6 +2,9 @@
 // InvalidStateError, RuntimeError, ...).
 #pragma once
 
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -67,6 +70,121 @@ class queue_empty : public error {
 class queue_shut_down : public error {
  public:
   queue_shut_down() : error("queue is shut down") {}
+};
+
+/// A system call failed (Python's OSError): `code()` is the errno; the message names the call
+/// and its object (a path, a peer) and ends with strerror's text.
+class os_error : public error {
+ public:
+  os_error(int code, const std::string& what) : error(what + ": " + std::strerror(code)), code_(code) {}
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+/// A connection failed or broke (Python's ConnectionError); the subclasses below name the
+/// usual causes. Other socket failures are plain os_error.
+class connection_error : public os_error {
+ public:
+  using os_error::os_error;
+};
+/// ECONNREFUSED: nobody listens at the address.
+class connection_refused_error : public connection_error {
+ public:
+  using connection_error::connection_error;
+};
+/// ECONNRESET: the peer reset the connection (e.g. it closed with unread data, or SO_LINGER 0).
+class connection_reset_error : public connection_error {
+ public:
+  using connection_error::connection_error;
+};
+/// ECONNABORTED, or the socket was closed while this operation waited on it.
+class connection_aborted_error : public connection_error {
+ public:
+  using connection_error::connection_error;
+};
+/// EPIPE / ESHUTDOWN: writing after the peer (or this side) shut the connection down.
+class broken_pipe_error : public connection_error {
+ public:
+  using connection_error::connection_error;
+};
+
+/// ENOENT: no such file or directory (Python's FileNotFoundError).
+class file_not_found_error : public os_error {
+ public:
+  using os_error::os_error;
+};
+/// EEXIST: the file exists, e.g. open_file(path, "x") (Python's FileExistsError).
+class file_exists_error : public os_error {
+ public:
+  using os_error::os_error;
+};
+/// EACCES / EPERM (Python's PermissionError).
+class permission_error : public os_error {
+ public:
+  using os_error::os_error;
+};
+/// EISDIR: a file operation on a directory (Python's IsADirectoryError).
+class is_a_directory_error : public os_error {
+ public:
+  using os_error::os_error;
+};
+
+/// Throws the os_error subclass that matches `code` (errno), e.g. connection_reset_error for
+/// ECONNRESET, with the message "`what`: strerror(code)".
+[[noreturn]] inline void throw_os_error(int code, const std::string& what) {
+  switch (code) {
+    case ECONNREFUSED:
+      throw connection_refused_error(code, what);
+    case ECONNRESET:
+      throw connection_reset_error(code, what);
+    case ECONNABORTED:
+      throw connection_aborted_error(code, what);
+    case EPIPE:
+    case ESHUTDOWN:
+      throw broken_pipe_error(code, what);
+    case ENOENT:
+      throw file_not_found_error(code, what);
+    case EEXIST:
+      throw file_exists_error(code, what);
+    case EACCES:
+    case EPERM:
+      throw permission_error(code, what);
+    case EISDIR:
+      throw is_a_directory_error(code, what);
+    default:
+      throw os_error(code, what);
+  }
+}
+
+/// The stream ended before readexactly(n) or readuntil(sep) got what it needed
+/// (asyncio.IncompleteReadError). `partial()` holds the bytes that did arrive (they are
+/// consumed); `expected()` is n, or 0 for readuntil.
+class incomplete_read_error : public error {
+ public:
+  incomplete_read_error(std::string partial, std::size_t expected)
+      : error(std::to_string(partial.size()) + " bytes read on a total of " +
+              (expected ? std::to_string(expected) : std::string("undefined")) + " expected bytes"),
+        partial_(std::move(partial)),
+        expected_(expected) {}
+  const std::string& partial() const noexcept { return partial_; }
+  std::size_t expected() const noexcept { return expected_; }
+
+ private:
+  std::string partial_;
+  std::size_t expected_;
+};
+
+/// readuntil() (or readline()) would have to buffer more than the reader's limit
+/// (asyncio.LimitOverrunError). `consumed()`: how many buffered bytes the search covered.
+class limit_overrun_error : public error {
+ public:
+  limit_overrun_error(const std::string& message, std::size_t consumed) : error(message), consumed_(consumed) {}
+  std::size_t consumed() const noexcept { return consumed_; }
+
+ private:
+  std::size_t consumed_;
 };
 
 /// Every failure of a coio::task_group's children, in the order they happened (Python's

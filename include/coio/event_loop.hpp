@@ -22,6 +22,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -33,6 +34,13 @@ template <class T>
 class task;
 template <class T>
 class future;
+class thread_pool;  // thread_pool.hpp
+
+namespace detail {
+struct io_source;
+/// Hands a selector event to its io_source (defined in detail/io_source.hpp).
+inline void dispatch_io(void* token, std::uint32_t bits) noexcept;
+}  // namespace detail
 
 /// What the loop's exception handler is told (asyncio's context dict).
 struct exception_context {
@@ -234,6 +242,43 @@ class event_loop {
   /// Closes the loop (see the destructor). Idempotent; not allowed while running.
   void close();
 
+  // --- threads (defined in thread_pool.hpp) ------------------------------------------
+  /// Runs `fn(args...)` on `pool`'s threads, on the loop's default pool when null, and returns
+  /// an awaitable of its result (asyncio's loop.run_in_executor). See thread_pool.hpp.
+  template <class F, class... Args>
+  auto run_in_executor(thread_pool* pool, F&& fn, Args&&... args);
+  template <class F, class... Args>
+  auto run_in_executor(thread_pool& pool, F&& fn, Args&&... args);
+  /// Shuts the default pool down if it was ever used: queued calls are cancelled, running ones
+  /// waited for. Later uses of the default pool throw runtime_error. close() calls it.
+  void shutdown_default_executor() noexcept {
+    default_executor_shut_down_ = true;
+    default_executor_.reset();
+  }
+  /// Internal (thread_pool.hpp, coio::run): the default pool, created on first use. The
+  /// deleter shuts it down, so this header needs nothing of thread_pool.hpp.
+  using executor_owner = std::unique_ptr<thread_pool, void (*)(thread_pool*) noexcept>;
+  executor_owner& default_executor_owner() noexcept { return default_executor_; }
+  bool default_executor_shut_down() const noexcept { return default_executor_shut_down_; }
+  /// Hands the default pool over (coio::run shuts it down while the loop keeps running).
+  executor_owner take_default_executor() noexcept {
+    default_executor_shut_down_ = true;
+    return std::move(default_executor_);
+  }
+
+  // --- file descriptors (the socket layer's) ------------------------------------------
+  /// Registers `fd` with the selector, edge-triggered for both directions, once for its
+  /// lifetime; readiness goes to `source`. Throws os_error.
+  void register_fd(int fd, detail::io_source* source) {
+    selector_.add(fd, source);
+    ++io_sources_;
+  }
+  /// Unregisters `fd` (before it is closed).
+  void unregister_fd(int fd) noexcept {
+    selector_.remove(fd);
+    --io_sources_;
+  }
+
   // --- tasks and futures ----------------------------------------------------------------
   template <class T>
   future<T> create_task(task<T> t, std::string name = {}, source_location where = source_location::current());
@@ -396,6 +441,8 @@ class event_loop {
 
   std::map<int, std::function<void()>> signal_handlers_;
   exception_handler exception_handler_;
+  executor_owner default_executor_{nullptr, nullptr};
+  bool default_executor_shut_down_ = false;
 
   friend class callback_handle;
   friend class detail::future_state_base;
@@ -449,9 +496,7 @@ inline void event_loop::run_once() {
       timeout_ns = until.count() <= 0 ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(until).count();
     }
     steps_since_poll_ = 0;
-    selector_.select(timeout_ns, [](void*, std::uint32_t) {
-      // No I/O sources yet besides the wake-up: streams register theirs in a later layer.
-    });
+    selector_.select(timeout_ns, [](void* token, std::uint32_t bits) { detail::dispatch_io(token, bits); });
   }
   if (!signal_handlers_.empty()) dispatch_signals();
   if (remote_pending_.load(std::memory_order_acquire)) drain_remote();
@@ -612,6 +657,8 @@ inline void event_loop::close() {
   }
   registry_head_ = nullptr;
   detail::this_thread = saved;
+  // Last: awaiters are gone, so the pool's running calls finish and report to no one.
+  shutdown_default_executor();
   closed_ = true;
 }
 
@@ -718,3 +765,5 @@ inline const char* future_state_base::state_name() const noexcept {
 }  // namespace coio
 
 #include <coio/future.hpp>
+
+#include <coio/detail/io_source.hpp>

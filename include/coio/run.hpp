@@ -6,7 +6,10 @@
 #include <coio/future.hpp>
 #include <coio/task.hpp>
 
+#include <atomic>
 #include <cstddef>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -48,6 +51,32 @@ inline void cancel_all_tasks(event_loop& loop) {
   }
 }
 
+/// Shuts the loop's default thread pool down (asyncio's loop.shutdown_default_executor):
+/// queued calls are cancelled, and another thread waits for the running ones while this loop
+/// keeps running, so a call that needs the loop (call_soon_threadsafe,
+/// run_coroutine_threadsafe) cannot deadlock the shutdown.
+inline void shutdown_default_executor(event_loop& loop) {
+  event_loop::executor_owner pool = loop.take_default_executor();
+  if (!pool) return;
+  std::atomic<bool> joined{false};
+  std::thread joiner;
+  try {
+    joiner = std::thread([&] {
+      pool.reset();
+      joined.store(true, std::memory_order_release);
+      loop.call_soon_threadsafe([&loop] { loop.stop(); });
+    });
+  } catch (const std::system_error&) {
+    pool.reset();  // no thread to spare: wait here
+    return;
+  }
+  struct join_guard {
+    std::thread& thread;
+    ~join_guard() { thread.join(); }
+  } guard{joiner};
+  while (!joined.load(std::memory_order_acquire)) loop.run_forever();
+}
+
 /// Turns the first SIGINT into cancellation of the main task while coio::run runs, so Ctrl-C
 /// unwinds through the program's cleanup. A second SIGINT gets the default disposition
 /// (terminates). Does nothing when the program set its own SIGINT disposition, or another
@@ -82,7 +111,8 @@ class sigint_cancels_main {
 
 /// Runs `main` on a new event loop on this thread and returns its result or rethrows its
 /// exception (asyncio.run). Afterwards it cancels every task still pending and waits for
-/// them, then closes the loop. The first SIGINT cancels `main` (Ctrl-C unwinds cleanly; run
+/// them, shuts the default thread pool down (waiting for the calls still running), then
+/// closes the loop. The first SIGINT cancels `main` (Ctrl-C unwinds cleanly; run
 /// then throws coio::cancelled_error unless `main` handles it).
 /// Throws runtime_error when a loop already runs on this thread.
 template <class T>
@@ -96,6 +126,7 @@ T run(task<T> main, run_options options = {}) {
     main_future.add_done_callback([&loop] { loop.stop(); });
     while (!main_future.done()) loop.run_forever();
     detail::cancel_all_tasks(loop);
+    detail::shutdown_default_executor(loop);
   }
   loop.close();
   if constexpr (std::is_void_v<T>) {

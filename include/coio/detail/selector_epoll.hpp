@@ -73,6 +73,7 @@ class epoll_selector {
       }
       std::uint32_t bits = 0;
       if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) bits |= io_readable;
+      if (ev.events & (EPOLLRDHUP | EPOLLHUP)) bits |= io_read_hangup;
       if (ev.events & EPOLLOUT) bits |= io_writable;
       if (ev.events & (EPOLLERR | EPOLLHUP)) bits |= io_error | io_readable | io_writable;
       on_ready(ev.data.ptr, bits);

@@ -77,7 +77,7 @@ class kqueue_selector {
         continue;
       }
       std::uint32_t bits = ev.filter == EVFILT_WRITE ? io_writable : io_readable;
-      if (ev.flags & (EV_EOF | EV_ERROR)) bits |= io_error | io_readable | io_writable;
+      if (ev.flags & (EV_EOF | EV_ERROR)) bits |= io_error | io_read_hangup | io_readable | io_writable;
       on_ready(ev.udata, bits);
     }
     return woken;
