@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coio/as_completed.hpp>
+#include <coio/async_generator.hpp>
 #include <coio/condition.hpp>
 #include <coio/config.hpp>
 #include <coio/create_task.hpp>
@@ -11,6 +12,7 @@
 #include <coio/event_loop.hpp>
 #include <coio/future.hpp>
 #include <coio/gather.hpp>
+#include <coio/getaddrinfo.hpp>
 #include <coio/lock.hpp>
 #include <coio/queue.hpp>
 #include <coio/rate_limiter.hpp>
@@ -18,10 +20,16 @@
 #include <coio/retry.hpp>
 #include <coio/run.hpp>
 #include <coio/semaphore.hpp>
+#include <coio/server.hpp>
 #include <coio/shield.hpp>
 #include <coio/sleep.hpp>
+#include <coio/socket_address.hpp>
+#include <coio/streams.hpp>
 #include <coio/task.hpp>
 #include <coio/task_group.hpp>
+#include <coio/tcp_socket.hpp>
+#include <coio/thread_pool.hpp>
 #include <coio/threadsafe.hpp>
 #include <coio/wait.hpp>
 #include <coio/wait_for.hpp>
+#include <coio/with_resource.hpp>
