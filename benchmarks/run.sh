@@ -1,69 +1,50 @@
 #!/usr/bin/env bash
-# benchmarks/run.sh: the main job. Builds coio in Release, runs every example, then runs the
-# benchmark workloads N times (each in a fresh process) and prints the median of each.
-# Installs missing Debian packages when root.
+# benchmarks/run.sh: the main job. Installs what is missing, builds coio and the peers in
+# Release, runs every example, then runs the benchmark suite: every workload of coio, Boost.Asio,
+# tokio, uvloop and asyncio N times (each in a fresh process), one table with medians, ratios
+# and memory, written with a chart to benchmarks/results/ (see benchmarks/compare.py).
 #
-#   bash benchmarks/run.sh [--runs N] [--only w1,w2] [--build-dir DIR]
+#   bash benchmarks/run.sh [--runs N] [--only w1,w2] [--peers coio,asio,tokio,uvloop,asyncio]
+#                          [--quick] [--no-examples] [--build-dir DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/cmake/deps.sh"
 
-runs=3
-only=""
+suite_args=()
+examples=1
 build_dir="$root/build/release"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --runs) runs=$2; shift 2 ;;
-    --only) only=$2; shift 2 ;;
+    --runs | --only | --peers) suite_args+=("$1" "$2"); shift 2 ;;
+    --quick) suite_args+=("$1"); shift ;;
+    --no-examples) examples=0; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
-    -h | --help) sed -n 2,7p "$0"; exit 0 ;;
+    -h | --help) sed -n 2,9p "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
 
-# shellcheck disable=SC2046
-coio_need_packages $(coio_base_packages) g++ python3
+# The peers and the tools of the suite: Boost.Asio, uvloop, tokio's crates (built offline by
+# cargo), strace (syscalls_per_echo) and gnuplot (the chart).
+peer_packages="libboost1.81-dev python3 python3-uvloop librust-tokio-dev strace gnuplot-nox"
+command -v cargo >/dev/null 2>&1 || peer_packages="$peer_packages cargo"
+# shellcheck disable=SC2046,SC2086
+coio_need_packages $(coio_base_packages) g++ $peer_packages
 # BENCHMARKS.md fixes -O2 -DNDEBUG (CMake's Release default is -O3).
 cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
   -DCOIO_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 
-echo
-echo "== examples"
-for exe in "$build_dir"/examples/*; do
-  [ -f "$exe" ] && [ -x "$exe" ] || continue
-  echo "-- $(basename "$exe")"
-  "$exe"
-done
+if [ "$examples" = 1 ]; then
+  echo
+  echo "== examples"
+  for exe in "$build_dir"/examples/*; do
+    [ -f "$exe" ] && [ -x "$exe" ] || continue
+    echo "-- $(basename "$exe")"
+    "$exe"
+  done
+fi
 
 echo
-echo "== benchmarks: $runs runs each, median ($(g++ --version | head -1), -O2 -DNDEBUG)"
-workloads=${only:-$("$build_dir/benchmarks/coio_bench" --list)}
-outputs=()
-for ((i = 1; i <= runs; i++)); do
-  out=$(mktemp)
-  # One workload per process: peak-RSS deltas must not inherit an earlier workload's pages.
-  for w in ${workloads//,/ }; do
-    "$build_dir/benchmarks/coio_bench" --only "$w" >>"$out" 2>/dev/null
-  done
-  outputs+=("$out")
-done
-python3 - "${outputs[@]}" <<'PY'
-import re, statistics, sys
-values, units, extras = {}, {}, {}
-for path in sys.argv[1:]:
-    for line in open(path):
-        m = re.match(r"(\w+): ([-\d.]+) (\S+)(.*)", line)
-        if not m:
-            continue
-        values.setdefault(m[1], []).append(float(m[2]))
-        units[m[1]] = m[3]
-        for key, val in re.findall(r"(\w+)=([-\d.]+)", m[4]):
-            if key != "n":
-                extras.setdefault(m[1], {}).setdefault(key, []).append(float(val))
-print(f"{'workload':<18} {'median':>10} {'unit':<12} {'min':>10} {'max':>10}  extra (medians)")
-for name, vs in values.items():
-    extra = " ".join(f"{k}={statistics.median(v):g}" for k, v in extras.get(name, {}).items())
-    print(f"{name:<18} {statistics.median(vs):>10.2f} {units[name]:<12} {min(vs):>10.2f} {max(vs):>10.2f}  {extra}")
-PY
-rm -f "${outputs[@]}"
+echo "== benchmark suite"
+python3 "$root/benchmarks/compare.py" --build-dir "$build_dir" "${suite_args[@]}"
