@@ -31,8 +31,9 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$build_dir" ] || build_dir="$root/build/test-${compiler}-${build_type}${sanitize:+-${sanitize//,/-}}"
 
+# python3: the stream tests talk to Python asyncio clients and servers.
 # shellcheck disable=SC2046
-coio_need_packages $(coio_base_packages) $(coio_compiler_packages "$compiler")
+coio_need_packages $(coio_base_packages) $(coio_compiler_packages "$compiler") python3
 
 echo "== coio tests: $compiler $build_type${sanitize:+ sanitize=$sanitize}${label:+ label=$label}"
 cmake -S "$root" -B "$build_dir" -G Ninja \

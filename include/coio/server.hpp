@@ -45,9 +45,27 @@ struct server_state : std::enable_shared_from_this<server_state> {
   event all_done;  // set while no connection is live
   event closed_event;
 
+  // Accepts until cancelled. An accept error that is not transient (accept() retries those
+  // and backs off on EMFILE) is reported and stops this listener; with none left, the server
+  // counts as closed.
   static task<> accept_loop(std::shared_ptr<server_state> self, std::size_t index) {
     for (;;) {
-      tcp_socket socket = co_await self->acceptors[index].accept();
+      tcp_socket socket;
+      try {
+        socket = co_await self->acceptors[index].accept();
+      } catch (const error&) {
+        exception_context context;
+        context.message = fmt::format("accept on {} failed; the server stops listening there",
+                                      self->acceptors[index].local_address().to_string());
+        context.exception = std::current_exception();
+        context.task_name = "accept";
+        get_running_loop().call_exception_handler(context);
+        self->acceptors[index].close();
+        bool any_open = false;
+        for (const auto& a : self->acceptors) any_open = any_open || a.is_open();
+        if (!any_open) self->close();
+        co_return;
+      }
       const std::uint64_t id = self->next_id++;
       auto conn = serve_connection(self, std::move(socket), id);
       self->all_done.clear();
@@ -109,13 +127,18 @@ class server {
   }
   ~server() { close(); }
 
-  /// The port of the first listening socket (handy with port 0).
-  std::uint16_t port() const noexcept { return state_->acceptors.empty() ? 0 : state_->acceptors.front().port(); }
-  /// The first listening address; sockets(): every one.
-  socket_address local_address() const { return state_->acceptors.front().local_address(); }
+  /// The port of the first listening socket (handy with port 0); 0 for an empty server.
+  std::uint16_t port() const noexcept {
+    return !state_ || state_->acceptors.empty() ? 0 : state_->acceptors.front().port();
+  }
+  /// The first listening address (an empty address for an empty server); sockets(): every one.
+  socket_address local_address() const {
+    return !state_ || state_->acceptors.empty() ? socket_address() : state_->acceptors.front().local_address();
+  }
   std::vector<socket_address> sockets() const {
     std::vector<socket_address> out;
-    for (const auto& a : state_->acceptors) out.push_back(a.local_address());
+    if (state_)
+      for (const auto& a : state_->acceptors) out.push_back(a.local_address());
     return out;
   }
   /// Live connections (handlers still running).
@@ -128,6 +151,7 @@ class server {
   }
   /// Cancels every running handler (Python 3.13's close_clients()); their sockets close.
   void close_clients() {
+    if (!state_) return;
     std::vector<future<void>> live;
     for (auto& [id, f] : state_->connections) live.push_back(f);
     for (auto& f : live) f.cancel();
@@ -135,6 +159,7 @@ class server {
   /// Waits until the server is closed and every handler has returned.
   task<> wait_closed() {
     auto state = state_;
+    if (!state) co_return;
     while (!state->closed) {
       co_await state->closed_event.wait();
     }
@@ -145,6 +170,7 @@ class server {
   /// Serves until cancelled; then closes the server and rethrows the cancellation.
   task<> serve_forever() {
     auto state = state_;
+    if (!state) throw invalid_state_error("serve_forever() on an empty server");
     struct closer {
       detail::server_state* s;
       ~closer() { s->close(); }

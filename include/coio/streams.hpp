@@ -223,8 +223,8 @@ class stream_reader {
     for (;;) {
       const std::size_t at = buf.view().find(separator, searched);
       if (at != std::string_view::npos) {
-        const std::size_t end = at + separator.size();
-        if (end > limit) throw limit_overrun_error("separator is found, but the chunk is longer than the limit", at);
+        const std::size_t end = at + separator.size();  // the separator may start at `limit` (asyncio)
+        if (at > limit) throw limit_overrun_error("separator is found, but the chunk is longer than the limit", at);
         co_return buf.take(end);
       }
       if (buf.size() >= separator.size()) searched = buf.size() - separator.size() + 1;
