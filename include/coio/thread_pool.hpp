@@ -141,6 +141,14 @@ class pool_result : public pool_job {
  public:
   /// Loop thread, once the job finished: the value, or the call's exception rethrown.
   R take() {
+    if (out_.has_error()) {
+      // Move the exception out, so that only this thread ever touches its reference count:
+      // the job may be freed on the worker, and libstdc++ counts exception references with
+      // atomics that TSan cannot see (it reported a race on the exception object otherwise).
+      std::exception_ptr error = out_.error();
+      out_ = result<R>();
+      std::rethrow_exception(error);
+    }
     if constexpr (std::is_void_v<R> || std::is_reference_v<R>) {
       return out_.value();
     } else {
