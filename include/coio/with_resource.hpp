@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coio/create_task.hpp>
+#include <coio/detail/future_state.hpp>
 #include <coio/errors.hpp>
 #include <coio/event_loop.hpp>
 #include <coio/future.hpp>
@@ -38,16 +39,6 @@ struct ignore_future_result {
 template <class Resource>
 task<void> close_owned(std::unique_ptr<Resource> resource) {
   co_await resource->aclose();
-}
-
-inline bool is_cancelled_error(const std::exception_ptr& e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const cancelled_error&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
 }
 
 }  // namespace detail

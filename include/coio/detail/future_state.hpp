@@ -187,6 +187,18 @@ class future_state_base {
   void (*destroy_)(future_state_base*) noexcept;
 };
 
+/// True when `e` holds a cancelled_error (which is not a std::exception, so it cannot be
+/// found with a cast).
+inline bool is_cancelled_error(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const cancelled_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 /// The typed state: a result slot on top of the base.
 template <class T>
 class future_state final : public future_state_base {
@@ -231,22 +243,12 @@ class future_state final : public future_state_base {
         self->finish(status::value);
       } else {
         self->error_ = self->result_.error();
-        self->finish(is_cancellation(self->error_) ? status::cancelled : status::error);
+        self->finish(is_cancelled_error(self->error_) ? status::cancelled : status::error);
       }
     };
   }
 
  private:
-  static bool is_cancellation(const std::exception_ptr& e) noexcept {
-    try {
-      std::rethrow_exception(e);
-    } catch (const cancelled_error&) {
-      return true;
-    } catch (...) {
-      return false;
-    }
-  }
-
   static void destroy(future_state_base* base) noexcept { delete static_cast<future_state*>(base); }
 
   result<T> result_;
