@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -113,4 +114,38 @@ COIO_TEST_CASE("frame_allocator: tasks created on one thread and finished on the
     sum += v;
   }
   REQUIRE(sum == 999LL * 1000 / 2);
+}
+
+TEST_CASE("frame_allocator: blocks are 16-byte aligned across many 2 MiB chunks", "[frame_allocator]") {
+  // 64 MiB of 256-byte blocks: past the first chunk, chunks are mapped with huge pages where
+  // the system offers them; either way every block is aligned, distinct and writable.
+  std::vector<allocation> blocks;
+  blocks.reserve(256 * 1024);
+  for (std::uint32_t i = 0; i < 256 * 1024; ++i) {
+    blocks.push_back({frame_allocator::allocate(256), 256});
+    REQUIRE(reinterpret_cast<std::uintptr_t>(blocks.back().p) % 16 == 0);
+    fill(blocks.back(), i);
+  }
+  REQUIRE(all_intact(blocks));
+  free_all(blocks);
+}
+
+TEST_CASE("frame_allocator: pool_allocator serves a std::deque", "[frame_allocator]") {
+  std::deque<std::pair<std::uint64_t, std::uint64_t>,
+             coio::detail::pool_allocator<std::pair<std::uint64_t, std::uint64_t>>>
+      d;
+  for (std::uint64_t i = 0; i < 100'000; ++i) {
+    if (i % 2) {
+      d.emplace_back(i, i * 3);
+    } else {
+      d.emplace_front(i, i * 3);
+    }
+  }
+  std::uint64_t sum = 0;
+  for (const auto& [k, v] : d) {
+    REQUIRE(v == k * 3);
+    sum += k;
+  }
+  REQUIRE(sum == 99'999ULL * 100'000 / 2);
+  REQUIRE(coio::detail::pool_allocator<int>() == coio::detail::pool_allocator<long>());
 }
