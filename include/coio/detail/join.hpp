@@ -3,6 +3,7 @@
 // while waiting (task_group).
 #pragma once
 
+#include <coio/detail/frame_allocator.hpp>
 #include <coio/detail/future_state.hpp>
 #include <coio/event_loop.hpp>
 #include <coio/future.hpp>
@@ -184,7 +185,8 @@ class join_set {
   }
 
   policy policy_;
-  std::deque<child> children_;  // stable addresses: the nodes are linked into the children
+  // Stable addresses: the nodes are linked into the children.
+  std::deque<child, pool_allocator<child>> children_;
   std::size_t pending_ = 0;
   std::size_t done_ = 0;
   std::exception_ptr first_error_;
