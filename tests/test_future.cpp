@@ -4,6 +4,7 @@
 
 #include <coio/create_task.hpp>
 #include <coio/sleep.hpp>
+#include <coio/wait.hpp>
 
 #include <chrono>
 #include <memory>
@@ -57,6 +58,54 @@ COIO_TEST_CASE("one future is awaited by many tasks", "[future]") {
     const int v = co_await w;
     REQUIRE(v == 11);
   }
+}
+
+// coio::wait leaves the future alone when its task is cancelled (awaiting f directly would
+// forward the cancellation to f).
+coio::task<> record_when_done(coio::future<int> f, std::vector<int>& order, int tag) {
+  std::vector<coio::future<int>> one{f};
+  co_await coio::wait(std::move(one));
+  order.push_back(tag);
+}
+
+COIO_TEST_CASE("a future's waiters are notified in the order they came, after others left from head, middle and tail",
+               "[future]") {
+  // The waiters form a ring in the state; leaving from any position keeps the rest in order.
+  // Done callbacks record the order (each runs in the order it was notified); waiting tasks
+  // take the places in between and leave when cancelled.
+  auto& loop = coio::get_running_loop();
+  coio::future<int> f = loop.create_future<int>();
+  std::vector<int> order;
+  std::vector<int> woken;
+  std::vector<coio::future<>> tasks;
+  tasks.push_back(coio::create_task(record_when_done(f, woken, 0)));  // will leave: the head
+  co_await coio::sleep(0s);
+  f.add_done_callback([&order] { order.push_back(1); });
+  tasks.push_back(coio::create_task(record_when_done(f, woken, 2)));  // stays
+  co_await coio::sleep(0s);
+  f.add_done_callback([&order] { order.push_back(3); });
+  tasks.push_back(coio::create_task(record_when_done(f, woken, 4)));  // will leave: the middle
+  co_await coio::sleep(0s);
+  f.add_done_callback([&order] { order.push_back(5); });
+  tasks.push_back(coio::create_task(record_when_done(f, woken, 6)));  // will leave: the tail
+  co_await coio::sleep(0s);
+  tasks[0].cancel();
+  tasks[2].cancel();
+  tasks[3].cancel();
+  co_await coio::sleep(0s);
+  f.add_done_callback([&order] { order.push_back(7); });
+  f.set_result(1);
+  for (auto& t : tasks) {
+    try {
+      co_await t;
+    } catch (const coio::cancelled_error&) {
+    }
+  }
+  co_await coio::sleep(0s);
+  REQUIRE(order == std::vector<int>{1, 3, 5, 7});
+  REQUIRE(woken == std::vector<int>{2});
+  REQUIRE(tasks[0].cancelled());
+  REQUIRE(tasks[3].cancelled());
 }
 
 COIO_TEST_CASE("result() and exception() of a pending future throw invalid_state_error", "[future]") {

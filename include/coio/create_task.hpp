@@ -18,7 +18,7 @@ future<T> event_loop::create_task(task<T> t, std::string name, source_location w
   if (!t.valid()) throw invalid_state_error("create_task: the task is empty (moved from?)");
   auto* state = new detail::future_state<T>(this);
   auto frame = t.release();
-  state->adopt_task(frame, &frame.promise());
+  state->adopt_task(frame);
   state->created_at_ = where;
   if (!name.empty()) state->set_name(std::move(name));
   state->add_ref();  // the loop's, until the task finishes

@@ -556,7 +556,7 @@ inline void event_loop::run_entry(std::uintptr_t entry) {
   detail::this_thread.stack_base = nullptr;
   // The loop holds a reference until the task finishes, so `task` is still alive here.
   if (task->frame_.done()) {
-    task->complete_task_(task);
+    task->ops_->complete_task(task);
     task->release();
   }
 }
@@ -676,22 +676,17 @@ inline std::string describe_exception(const std::exception_ptr& e) {
   }
 }
 
-inline future_state_base::future_state_base(event_loop* loop, void (*destroy)(future_state_base*) noexcept) noexcept
-    : loop_(loop), destroy_(destroy) {
+inline future_state_base::future_state_base(event_loop* loop, const future_ops* ops) noexcept : loop_(loop), ops_(ops) {
   if (loop_) loop_->register_state(this);
 }
 
 inline void future_state_base::finish(status s) noexcept {
   status_ = s;
   suspended_on_ = nullptr;
-  future_waiter* w = waiters_head_;
-  waiters_head_ = waiters_tail_ = nullptr;
-  while (w) {
-    future_waiter* next = w->next;
-    w->prev = w->next = nullptr;
-    w->owner = nullptr;
+  // One at a time off the ring, so a notification may unlink other waiters safely.
+  while (future_waiter* w = waiters_) {
+    remove_waiter(w);
     w->notify(w);
-    w = next;
   }
 }
 
@@ -720,7 +715,7 @@ inline bool future_state_base::cancel(std::string message) {
     finish(status::cancelled);
     return true;
   }
-  cancel_message_ = std::move(message);
+  if (extras_ || !message.empty()) extras().cancel_message = std::move(message);
   if (suspended_on_ && suspended_on_->cancel(suspended_on_)) return true;
   // Running, queued to run, or not started: the next suspension point (or the start) throws.
   cancel_requested_ = true;
@@ -739,11 +734,11 @@ inline void future_state_base::last_ref_gone() noexcept {
   }
   drop_waiters();  // done callbacks of a future that now can never finish
   if (loop_) loop_->unregister_state(this);
-  destroy_(this);
+  ops_->destroy(this);
 }
 
 inline std::string future_state_base::name() const {
-  if (name_) return *name_;
+  if (extras_ && extras_->name) return *extras_->name;
   return is_task_ ? "Task-" + std::to_string(id_) : std::string();
 }
 
