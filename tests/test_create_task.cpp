@@ -10,6 +10,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -194,6 +195,23 @@ COIO_TEST_CASE("current_task and all_tasks see the running tasks", "[create_task
   REQUIRE(unnamed.name().rfind("Task-", 0) == 0);
   co_await unnamed;
   REQUIRE_FALSE(coio::any_future());
+}
+
+COIO_TEST_CASE("a task's name may be given as a std::string, a string_view or a literal", "[create_task]") {
+  std::string owned = "from-string";
+  auto a = coio::create_task(my_name(), owned);
+  auto b = coio::create_task(my_name(), std::string_view("from-view"));
+  auto c = coio::create_task(my_name(), std::string("from-temporary"));
+  auto d = coio::get_running_loop().create_task(my_name(), "from-loop");
+  owned = "changed";  // the task keeps its own copy
+  const std::string na = co_await a;
+  const std::string nb = co_await b;
+  const std::string nc = co_await c;
+  const std::string nd = co_await d;
+  REQUIRE(na == "from-string");
+  REQUIRE(nb == "from-view");
+  REQUIRE(nc == "from-temporary");
+  REQUIRE(nd == "from-loop");
 }
 
 COIO_TEST_CASE("create_task outside a running loop throws runtime_error", "[create_task]") {

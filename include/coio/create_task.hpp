@@ -7,20 +7,21 @@
 #include <coio/task.hpp>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace coio {
 
 template <class T>
-future<T> event_loop::create_task(task<T> t, std::string name, source_location where) {
+future<T> event_loop::create_task(task<T> t, std::string_view name, source_location where) {
   if (closed_) throw runtime_error("event loop is closed");
   if (!t.valid()) throw invalid_state_error("create_task: the task is empty (moved from?)");
   auto* state = new detail::future_state<T>(this);
   auto frame = t.release();
   state->adopt_task(frame);
   state->created_at_ = where;
-  if (!name.empty()) state->set_name(std::move(name));
+  if (!name.empty()) state->set_name(std::string(name));
   state->add_ref();  // the loop's, until the task finishes
   schedule_start(state);
   return future<T>::adopt(state);
@@ -31,8 +32,8 @@ future<T> event_loop::create_task(task<T> t, std::string name, source_location w
 /// returned future does not stop it (unlike asyncio, no reference needs to be kept).
 /// Throws runtime_error when no loop runs on this thread.
 template <class T>
-future<T> create_task(task<T> t, std::string name = {}, source_location where = source_location::current()) {
-  return get_running_loop().create_task(std::move(t), std::move(name), where);
+future<T> create_task(task<T> t, std::string_view name = {}, source_location where = source_location::current()) {
+  return get_running_loop().create_task(std::move(t), name, where);
 }
 
 /// The task whose step is running, or an empty any_future outside any task.

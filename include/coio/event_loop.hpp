@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -281,7 +282,7 @@ class event_loop {
 
   // --- tasks and futures ----------------------------------------------------------------
   template <class T>
-  future<T> create_task(task<T> t, std::string name = {}, source_location where = source_location::current());
+  future<T> create_task(task<T> t, std::string_view name = {}, source_location where = source_location::current());
   template <class T = void>
   future<T> create_future();
 

@@ -11,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -71,10 +72,10 @@ class task_group {
   /// Starts `t` as a child of the group (it begins at the loop's next turn).
   /// Throws runtime_error once the group is shutting down (after a failure) or finished.
   template <class T>
-  future<T> create_task(task<T> t, std::string name = {}, source_location where = source_location::current()) {
+  future<T> create_task(task<T> t, std::string_view name = {}, source_location where = source_location::current()) {
     if (closed_) throw runtime_error("task_group is finished");
     if (set_.cancelling()) throw runtime_error("task_group is shutting down");
-    future<T> f = get_running_loop().create_task(std::move(t), std::move(name), where);
+    future<T> f = get_running_loop().create_task(std::move(t), name, where);
     set_.add(f);
     return f;
   }
