@@ -2,6 +2,7 @@
 // return_exceptions slots hold; also the storage behind task and future).
 #pragma once
 
+#include <coio/config.hpp>
 #include <coio/errors.hpp>
 
 #include <exception>
@@ -71,9 +72,9 @@ class result {
   enum class state : unsigned char { empty, value, error };
 
   template <class Self>
-  static decltype(auto) get(Self&& self) {
-    if (self.state_ == state::error) std::rethrow_exception(self.error_);
-    if (self.state_ == state::empty) throw invalid_state_error("result is not set");
+  COIO_ALWAYS_INLINE static decltype(auto) get(Self&& self) {
+    if (self.state_ != state::value) [[unlikely]]
+      self.throw_missing_value();
     if constexpr (std::is_reference_v<T>) {
       return static_cast<T>(*self.value_);
     } else if constexpr (std::is_rvalue_reference_v<Self&&>) {
@@ -81,6 +82,11 @@ class result {
     } else {
       return (self.value_);
     }
+  }
+
+  [[noreturn]] COIO_COLD void throw_missing_value() const {
+    if (state_ == state::error) std::rethrow_exception(error_);
+    throw invalid_state_error("result is not set");
   }
 
   void take(result& other) {

@@ -29,7 +29,7 @@ inline constexpr std::ptrdiff_t max_transfer_stack = 64 * 1024;
 /// Returns `next` for symmetric transfer, or (when the stack of this step has grown past the
 /// limit) queues it as the current task's next step and returns a no-op so that the native
 /// stack unwinds first.
-inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept {
+COIO_ALWAYS_INLINE std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept {
 #if COIO_TRANSFER_GUARD
   // Stacks grow down. Outside a loop step stack_base is 0, so the difference is negative.
   const auto here = reinterpret_cast<std::intptr_t>(__builtin_frame_address(0));
