@@ -2,6 +2,7 @@
 // (TCP over IPv4/IPv6, and Unix-domain stream sockets through the same classes).
 #pragma once
 
+#include <coio/config.hpp>
 #include <coio/detail/io_source.hpp>
 #include <coio/errors.hpp>
 #include <coio/event_loop.hpp>
@@ -243,11 +244,13 @@ class tcp_socket {
   friend class tcp_acceptor;
 
   detail::socket_state& open_state(const char* what) {
-    if (!state_ || state_->fd < 0) {
-      throw connection_aborted_error(
-          ECONNABORTED, fmt::format("{} {}: socket is closed", what, state_ ? state_->peer.to_string() : "(none)"));
-    }
+    if (!state_ || state_->fd < 0) [[unlikely]]
+      throw_closed(what);
     return *state_;
+  }
+  [[noreturn]] COIO_COLD void throw_closed(const char* what) const {
+    throw connection_aborted_error(
+        ECONNABORTED, fmt::format("{} {}: socket is closed", what, state_ ? state_->peer.to_string() : "(none)"));
   }
 
   std::unique_ptr<detail::socket_state> state_;
