@@ -143,7 +143,7 @@ class result<void> {
   explicit operator bool() const noexcept { return ok(); }
 
   void set_value() noexcept {
-    error_ = nullptr;
+    if (error_) error_ = nullptr;  // nearly always null already: skip exception_ptr's call
     state_ = state::value;
   }
   void set_error(std::exception_ptr error) noexcept {
