@@ -1,6 +1,8 @@
 // coio/detail/ring_queue.hpp: a growable FIFO ring of trivially copyable items (the ready queue).
 #pragma once
 
+#include <coio/config.hpp>
+
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -24,8 +26,9 @@ class ring_queue {
   bool empty() const noexcept { return head_ == tail_; }
   std::size_t size() const noexcept { return tail_ - head_; }
 
-  void push(T item) {
-    if (size() == capacity_) grow();
+  COIO_ALWAYS_INLINE void push(T item) {
+    if (size() == capacity_) [[unlikely]]
+      grow();
     items_[tail_++ & (capacity_ - 1)] = item;
   }
 
@@ -38,7 +41,7 @@ class ring_queue {
   void clear() noexcept { head_ = tail_ = 0; }
 
  private:
-  void grow() {
+  COIO_COLD void grow() {
     const std::size_t new_capacity = capacity_ ? capacity_ * 2 : 256;
     auto* fresh = static_cast<T*>(std::malloc(new_capacity * sizeof(T)));
     if (!fresh) throw std::bad_alloc();
