@@ -42,6 +42,11 @@ coio::task<int> records_cancel(int& cancelled, std::chrono::milliseconds d = 10s
 
 coio::task<std::unique_ptr<int>> boxed(int v) { co_return std::make_unique<int>(v); }
 
+coio::task<std::string> text_after(std::chrono::milliseconds d, std::string s) {
+  co_await coio::sleep(d);
+  co_return s;
+}
+
 coio::task<> gather_three(int& cancelled) {
   auto results = co_await coio::gather(records_cancel(cancelled), records_cancel(cancelled), records_cancel(cancelled));
   (void)results;
@@ -75,6 +80,47 @@ COIO_TEST_CASE("gather over a vector, and over an empty one", "[gather]") {
   REQUIRE(empty.empty());
   auto zero = co_await coio::gather();
   STATIC_REQUIRE(std::tuple_size_v<decltype(zero)> == 0);
+}
+
+COIO_TEST_CASE("gather over a vector of futures (one twice), of void tasks and of move-only results", "[gather]") {
+  auto shared = coio::create_task(value_after(2ms, 7));
+  std::vector<coio::future<int>> futures{shared, coio::create_task(value_after(1ms, 8)), shared};
+  const std::vector<int> values = co_await coio::gather(std::move(futures));
+  REQUIRE(values == std::vector<int>{7, 8, 7});
+  REQUIRE(shared.result() == 7);
+
+  // A future someone else still holds is copied from, never emptied (as co_await on an
+  // lvalue future); one gather owns alone is moved from.
+  const std::string long_text(100, 'x');  // past the small-string buffer: a move empties it
+  auto kept = coio::create_task(text_after(1ms, long_text));
+  std::vector<coio::future<std::string>> texts{kept, kept};
+  const auto copies = co_await coio::gather(std::move(texts));
+  REQUIRE(copies == std::vector<std::string>{long_text, long_text});
+  REQUIRE(kept.result() == long_text);
+  auto [first, second, owned] = co_await coio::gather(kept, kept, text_after(1ms, long_text));
+  REQUIRE(first == long_text);
+  REQUIRE(second == long_text);
+  REQUIRE(owned == long_text);
+  REQUIRE(kept.result() == long_text);
+  auto [ok_copy] = co_await coio::gather(coio::return_exceptions, kept);
+  REQUIRE(ok_copy.value() == long_text);
+  REQUIRE(kept.result() == long_text);
+
+  std::vector<coio::task<>> voids;
+  for (int i = 0; i < 3; ++i) voids.push_back(nothing_after(1ms));
+  const auto monostates = co_await coio::gather(std::move(voids));
+  REQUIRE(monostates.size() == 3);
+
+  std::vector<coio::task<std::unique_ptr<int>>> boxes;
+  for (int i = 0; i < 3; ++i) boxes.push_back(boxed(i));
+  const auto unboxed = co_await coio::gather(std::move(boxes));
+  REQUIRE(unboxed.size() == 3);
+  for (int i = 0; i < 3; ++i) REQUIRE(*unboxed[i] == i);
+
+  std::vector<coio::task<std::unique_ptr<int>>> more;
+  more.push_back(boxed(5));
+  const auto results = co_await coio::gather(coio::return_exceptions, std::move(more));
+  REQUIRE(*results[0].value() == 5);
 }
 
 COIO_TEST_CASE("the first failure cancels the siblings, waits for their cleanup, then rethrows", "[gather]") {

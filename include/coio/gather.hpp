@@ -8,6 +8,7 @@
 #include <coio/result.hpp>
 #include <coio/task.hpp>
 
+#include <cstddef>
 #include <exception>
 #include <tuple>
 #include <type_traits>
@@ -54,40 +55,59 @@ future<T> as_future(future<T> f) {
   return f;
 }
 
-/// Schedules every task of `aws` (futures are kept as they are), in order.
+/// Schedules every task of `aws` (futures are used as they are), in order, as children of
+/// `set`. The set holds the only handle: no second vector of futures per gather.
 template <task_or_future A>
-std::vector<future<value_of<A>>> start_all(std::vector<A> aws) {
-  std::vector<future<value_of<A>>> futures;
-  futures.reserve(aws.size());
-  for (auto& a : aws) futures.push_back(as_future(std::move(a)));
-  return futures;
+void start_all(join_set& set, std::vector<A> aws) {
+  for (auto& a : aws) set.add(as_future(std::move(a)));
 }
 
 /// gather's slot for a T: void results become std::monostate.
 template <class T>
 using gather_slot = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+/// A finished child's value (rethrows its error). Moved out when the set holds the only
+/// handle (a task gather started, or a future handed over with std::move); copied when
+/// someone else still holds the future, as `co_await` on an lvalue future copies.
 template <class T>
-gather_slot<T> take_value(future<T>& f) {
+gather_slot<T> take_child_value(any_future& child) {
+  auto* state = static_cast<future_state<T>*>(child.state());
   if constexpr (std::is_void_v<T>) {
-    f.result();
+    state->check_result();
     return {};
+  } else if constexpr (std::is_reference_v<T>) {
+    return state->value_ref();
   } else {
-    return std::move(f).result();
+    if constexpr (std::is_copy_constructible_v<T>) {
+      if (state->shared()) return T(state->value_ref());
+    }
+    return T(state->value_moved());
   }
 }
 
+/// The same as a coio::result: the value, or the child's exception (or cancelled_error).
 template <class T>
-result<T> take_result(future<T>& f) {
+result<T> take_child_result(any_future& child) {
+  future_state_base* state = child.state();
   result<T> r;
-  if (f.cancelled() || f.state()->failed()) {
-    r.set_error(f.state()->take_error());
+  if (state->cancelled() || state->failed()) {
+    r.set_error(state->take_error());
   } else if constexpr (std::is_void_v<T>) {
     r.set_value();
   } else {
-    r.set_value(std::move(f).result());
+    r.set_value(take_child_value<T>(child));
   }
   return r;
+}
+
+/// The variadic gathers' tuples, from the set's children in argument order.
+template <class... T, std::size_t... I>
+std::tuple<gather_slot<T>...> take_child_values(join_set& set, std::index_sequence<I...>) {
+  return std::tuple<gather_slot<T>...>(take_child_value<T>(set.child_future(I))...);
+}
+template <class... T, std::size_t... I>
+std::tuple<result<T>...> take_child_results(join_set& set, std::index_sequence<I...>) {
+  return std::tuple<result<T>...>(take_child_result<T>(set.child_future(I))...);
 }
 
 inline constexpr join_set::policy gather_policy{join_set::until::all_done, true, true, true};
@@ -103,15 +123,11 @@ inline constexpr join_set::policy gather_all_policy{join_set::until::all_done, f
 /// Throws: the first child failure (a child's own cancellation counts as one); cancelled_error.
 template <detail::task_or_future... A>
 task<std::tuple<detail::gather_slot<detail::value_of<A>>...>> gather(A... aws) {
-  std::tuple<future<detail::value_of<A>>...> futures{detail::as_future(std::move(aws))...};
   detail::join_set set(detail::gather_policy);
-  std::apply([&set](auto&... f) { (set.add(f), ...); }, futures);
+  (set.add(detail::as_future(std::move(aws))), ...);  // in argument order
   co_await set.wait();
   if (auto error = set.first_error()) std::rethrow_exception(error);
-  auto values = std::apply(
-      [](auto&... f) { return std::tuple<detail::gather_slot<detail::value_of<A>>...>(detail::take_value(f)...); },
-      futures);
-  co_return values;
+  co_return detail::take_child_values<detail::value_of<A>...>(set, std::index_sequence_for<A...>{});
 }
 
 /// gather over a range: a vector of tasks or of futures of the same type; results in input
@@ -121,14 +137,13 @@ template <detail::task_or_future A>
 task<std::vector<detail::gather_slot<detail::value_of<A>>>> gather(std::vector<A> aws) {
   using T = detail::value_of<A>;
   static_assert(!std::is_reference_v<T>, "gather over a range needs value results");
-  std::vector<future<T>> futures = detail::start_all(std::move(aws));
   detail::join_set set(detail::gather_policy);
-  for (auto& f : futures) set.add(f);
+  detail::start_all(set, std::move(aws));
   co_await set.wait();
   if (auto error = set.first_error()) std::rethrow_exception(error);
   std::vector<detail::gather_slot<T>> values;
-  values.reserve(futures.size());
-  for (auto& f : futures) values.push_back(detail::take_value(f));
+  values.reserve(set.size());
+  set.for_each_child([&values](any_future& child) { values.push_back(detail::take_child_value<T>(child)); });
   co_return values;
 }
 
@@ -139,26 +154,22 @@ task<std::vector<detail::gather_slot<detail::value_of<A>>>> gather(std::vector<A
 /// cancelled_error.
 template <detail::task_or_future... A>
 task<std::tuple<result<detail::value_of<A>>...>> gather(return_exceptions_t, A... aws) {
-  std::tuple<future<detail::value_of<A>>...> futures{detail::as_future(std::move(aws))...};
   detail::join_set set(detail::gather_all_policy);
-  std::apply([&set](auto&... f) { (set.add(f), ...); }, futures);
+  (set.add(detail::as_future(std::move(aws))), ...);  // in argument order
   co_await set.wait();
-  auto results = std::apply(
-      [](auto&... f) { return std::tuple<result<detail::value_of<A>>...>(detail::take_result(f)...); }, futures);
-  co_return results;
+  co_return detail::take_child_results<detail::value_of<A>...>(set, std::index_sequence_for<A...>{});
 }
 
 /// gather(return_exceptions, range): a vector of coio::result<T> in input order.
 template <detail::task_or_future A>
 task<std::vector<result<detail::value_of<A>>>> gather(return_exceptions_t, std::vector<A> aws) {
   using T = detail::value_of<A>;
-  std::vector<future<T>> futures = detail::start_all(std::move(aws));
   detail::join_set set(detail::gather_all_policy);
-  for (auto& f : futures) set.add(f);
+  detail::start_all(set, std::move(aws));
   co_await set.wait();
   std::vector<result<T>> results;
-  results.reserve(futures.size());
-  for (auto& f : futures) results.push_back(detail::take_result(f));
+  results.reserve(set.size());
+  set.for_each_child([&results](any_future& child) { results.push_back(detail::take_child_result<T>(child)); });
   co_return results;
 }
 

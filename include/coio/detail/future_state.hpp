@@ -88,6 +88,8 @@ class future_state_base {
   }
 
   bool done() const noexcept { return status_ != status::pending; }
+  /// More than one handle (or the loop, for a running task) refers to this state.
+  bool shared() const noexcept { return refs_ > 1; }
   bool cancelled() const noexcept { return status_ == status::cancelled; }
   bool failed() const noexcept { return status_ == status::error; }
   bool is_task() const noexcept { return is_task_; }

@@ -50,6 +50,8 @@ class join_set {
   }
 
   std::size_t size() const noexcept { return children_.size(); }
+  /// The i-th child added. Precondition: i < size().
+  any_future& child_future(std::size_t i) noexcept { return children_[i].future; }
   /// Calls fn(any_future&) for every child, in the order added.
   template <class F>
   void for_each_child(F&& fn) {
