@@ -38,9 +38,9 @@ inline thread_local thread_context this_thread;
 /// Something waiting for a future to finish: an awaiting frame or a done callback. The node
 /// lives in the waiter (no allocation to wait) and unlinks itself if it goes away first.
 struct future_waiter {
+  // Non-null while linked into a future's ring of waiters (a lone waiter links to itself).
   future_waiter* prev = nullptr;
   future_waiter* next = nullptr;
-  future_state_base* owner = nullptr;                 // non-null while linked
   void (*notify)(future_waiter*) noexcept = nullptr;  // once, when the future finishes
   // Done callbacks only: called instead of notify when the future can no longer finish on a
   // live loop (its last handle went while pending, or its loop closed). Awaiters need none:
@@ -98,7 +98,6 @@ class future_state_base {
   // --- waiting -------------------------------------------------------------------------
   // The waiters form a ring, in the order they came: waiters_ is the first, its prev the last.
   void add_waiter(future_waiter* w) noexcept {
-    w->owner = this;
     if (!waiters_) {
       w->prev = w->next = w;
       waiters_ = w;
@@ -132,8 +131,9 @@ class future_state_base {
       d->drop(d);
     }
   }
+  /// Unlinks `w` if it is still linked. Precondition: it was added to this future, if to any.
   void remove_waiter(future_waiter* w) noexcept {
-    if (w->owner != this) return;
+    if (!w->next) return;
     if (w->next == w) {
       waiters_ = nullptr;
     } else {
@@ -142,7 +142,6 @@ class future_state_base {
       if (waiters_ == w) waiters_ = w->next;
     }
     w->prev = w->next = nullptr;
-    w->owner = nullptr;
   }
 
   // --- results ---------------------------------------------------------------------------
