@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coio/config.hpp>
+#include <coio/detail/value_slot.hpp>
 #include <coio/errors.hpp>
 
 #include <exception>
@@ -17,12 +18,12 @@ namespace coio {
 /// move-only type.
 template <class T>
 class result {
-  using stored = std::conditional_t<std::is_reference_v<T>, std::remove_reference_t<T>*, T>;
+  static constexpr bool nothrow_move = detail::value_slot<T>::nothrow_move;
 
  public:
   result() noexcept {}
-  result(result&& other) noexcept(std::is_nothrow_move_constructible_v<stored>) { take(other); }
-  result& operator=(result&& other) noexcept(std::is_nothrow_move_constructible_v<stored>) {
+  result(result&& other) noexcept(nothrow_move) { take(other); }
+  result& operator=(result&& other) noexcept(nothrow_move) {
     if (this != &other) {
       reset();
       take(other);
@@ -45,12 +46,7 @@ class result {
   template <class... Args>
   void set_value(Args&&... args) {
     reset();
-    if constexpr (std::is_reference_v<T>) {
-      static_assert(sizeof...(Args) == 1);
-      value_ = std::addressof(args...);
-    } else {
-      ::new (static_cast<void*>(std::addressof(value_))) stored(std::forward<Args>(args)...);
-    }
+    value_.construct(std::forward<Args>(args)...);
     state_ = state::value;
   }
 
@@ -75,12 +71,10 @@ class result {
   COIO_ALWAYS_INLINE static decltype(auto) get(Self&& self) {
     if (self.state_ != state::value) [[unlikely]]
       self.throw_missing_value();
-    if constexpr (std::is_reference_v<T>) {
-      return static_cast<T>(*self.value_);
-    } else if constexpr (std::is_rvalue_reference_v<Self&&>) {
-      return std::move(self.value_);
+    if constexpr (std::is_rvalue_reference_v<Self&&>) {
+      return self.value_.moved();
     } else {
-      return (self.value_);
+      return self.value_.ref();
     }
   }
 
@@ -91,11 +85,7 @@ class result {
 
   void take(result& other) {
     if (other.state_ == state::value) {
-      if constexpr (std::is_reference_v<T>) {
-        value_ = other.value_;
-      } else {
-        ::new (static_cast<void*>(std::addressof(value_))) stored(std::move(other.value_));
-      }
+      value_.construct(other.value_.moved());
       state_ = state::value;
     } else if (other.state_ == state::error) {
       ::new (static_cast<void*>(std::addressof(error_))) std::exception_ptr(std::move(other.error_));
@@ -105,7 +95,7 @@ class result {
 
   void reset() noexcept {
     if (state_ == state::value) {
-      if constexpr (!std::is_reference_v<T>) value_.~stored();
+      value_.destroy();
     } else if (state_ == state::error) {
       error_.~exception_ptr();
     }
@@ -113,7 +103,7 @@ class result {
   }
 
   union {
-    stored value_;
+    detail::value_slot<T> value_;
     std::exception_ptr error_;
   };
   state state_ = state::empty;

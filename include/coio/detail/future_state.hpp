@@ -4,6 +4,7 @@
 #pragma once
 
 #include <coio/detail/frame_allocator.hpp>
+#include <coio/detail/value_slot.hpp>
 #include <coio/errors.hpp>
 #include <coio/result.hpp>
 #include <coio/source_location.hpp>
@@ -245,60 +246,6 @@ inline bool is_cancelled_error(const std::exception_ptr& e) noexcept {
     return false;
   }
 }
-
-/// Storage for a finished future's value; whether it holds one is the state's status, so no
-/// tag and no room for an exception (the base keeps that).
-template <class T>
-class value_slot {
-  using stored = std::conditional_t<std::is_reference_v<T>, std::remove_reference_t<T>*, T>;
-
- public:
-  value_slot() noexcept {}
-  value_slot(const value_slot&) = delete;
-  value_slot& operator=(const value_slot&) = delete;
-  ~value_slot() {}  // the owner calls destroy() when it holds a value
-
-  template <class... Args>
-  void construct(Args&&... args) {
-    if constexpr (std::is_reference_v<T>) {
-      static_assert(sizeof...(Args) == 1);
-      value_ = std::addressof(args...);
-    } else {
-      ::new (static_cast<void*>(std::addressof(value_))) stored(std::forward<Args>(args)...);
-    }
-  }
-  void destroy() noexcept {
-    if constexpr (!std::is_reference_v<T>) value_.~stored();
-  }
-  decltype(auto) ref() noexcept {
-    if constexpr (std::is_reference_v<T>) {
-      return static_cast<T>(*value_);
-    } else {
-      return (value_);
-    }
-  }
-  decltype(auto) moved() noexcept {
-    if constexpr (std::is_reference_v<T>) {
-      return static_cast<T>(*value_);
-    } else {
-      return std::move(value_);
-    }
-  }
-
- private:
-  union {
-    stored value_;
-  };
-};
-
-template <>
-class value_slot<void> {
- public:
-  void construct() noexcept {}
-  void destroy() noexcept {}
-  void ref() noexcept {}
-  void moved() noexcept {}
-};
 
 /// The typed state: a value slot on top of the base.
 template <class T>
