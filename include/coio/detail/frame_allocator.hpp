@@ -100,9 +100,8 @@ class frame_allocator {
     block* head[classes] = {};
     block* tail[classes] = {};
     std::uint64_t count[classes] = {};
-    char* chunk = nullptr;  // where the next slab is cut, and how many bytes are left
+    char* chunk = nullptr;  // where the next slab is cut (null before the first chunk)
     std::size_t chunk_left = 0;
-    std::size_t chunks = 0;
   };
   static store& the_store() {
     static store* s = new store;  // intentionally never deleted: see above
@@ -148,7 +147,7 @@ class frame_allocator {
   static char* new_slab(store& s) {
     std::lock_guard guard(s.mutex);
     if (s.chunk_left < slab_bytes) {
-      s.chunk = new_chunk(s.chunks++ > 0);
+      s.chunk = new_chunk(/*huge=*/s.chunk != nullptr);  // the first chunk keeps small pages
       s.chunk_left = chunk_bytes;
     }
     char* slab = s.chunk;
